@@ -324,6 +324,15 @@ pub trait ProviderFactory: Send + Sync {
         secrets: &BTreeMap<String, SecretValue>,
         settings: &ProviderSettings,
     ) -> BuildOutcome;
+
+    /// Returns the solver stanza a bare credential check uses (`check
+    /// <provider> --credential SRC`), built from command-line options such
+    /// as `email`. Its Secret references name the keys the command line
+    /// fills in. `None` means the provider has no bare credential check.
+    fn bare_stanza(&self, options: &BTreeMap<String, String>) -> Option<serde_json::Value> {
+        let _ = options;
+        None
+    }
 }
 
 /// Maps a blocked request to the finding the stage reports.
