@@ -1,0 +1,201 @@
+//! Command-line flags, defined with clap's derive API.
+//!
+//! Help and usage say `kubectl acme-token`, because the binary is only ever
+//! installed under its plugin name `kubectl-acme_token`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Checks the DNS-provider credentials that cert-manager's ACME DNS-01
+/// solvers use, by replaying cert-manager's own provider calls.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl acme-token",
+    bin_name = "kubectl acme-token",
+    version,
+    about,
+    after_help = "Exit codes: 0 every check passed or was skipped, 1 a check failed, 2 the run could not complete."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log more to stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check issuers from manifests, or a bare credential with `check <provider>`.
+    Check(CheckArgs),
+    /// Run `check` against an embedded mock provider with sample manifests:
+    /// no cluster, no account and no network needed.
+    Demo(DemoArgs),
+}
+
+/// Output format of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// Verdicts besides FAIL that make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Warning,
+    Skip,
+}
+
+/// Flags shared by `check` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: OutputFormat,
+
+    /// Also exit with 1 on WARN (warning) or SKIP (skip) verdicts; repeatable or comma-separated.
+    #[arg(long = "fail-on", value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOnArg>,
+
+    /// Warn when a credential expires within this duration (e.g. 30d, 72h).
+    #[arg(long = "expiry-warning", default_value = "30d", value_parser = parse_duration)]
+    pub expiry_warning: Duration,
+}
+
+/// Flags of `check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Provider for a bare credential check (e.g. `cloudflare`); needs --credential and --domain.
+    pub provider: Option<String>,
+
+    /// Manifest file or directory to read; `-` reads stdin. Repeatable.
+    #[arg(short = 'f', long = "filename")]
+    pub filenames: Vec<PathBuf>,
+
+    /// Domain to probe (repeatable); replaces discovery from Certificates and selectors.
+    #[arg(long = "domain")]
+    pub domains: Vec<String>,
+
+    /// Run the config stage only and contact nothing: a lint for manifests in CI.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Credential for a bare check: env:VAR, file:PATH or stdin. FIELD=SRC names the cert-manager field.
+    #[arg(long = "credential")]
+    pub credentials: Vec<String>,
+
+    /// Cloudflare account e-mail; with --credential, checks a global API key instead of a token.
+    #[arg(long)]
+    pub email: Option<String>,
+
+    /// Cloudflare account id for account-owned tokens (found from the token's zones when absent).
+    #[arg(long = "account-id")]
+    pub account_id: Option<String>,
+
+    /// Check only this Issuer (in the namespace from -n or the manifest).
+    #[arg(long)]
+    pub issuer: Option<String>,
+
+    /// Check only this ClusterIssuer.
+    #[arg(long = "cluster-issuer")]
+    pub cluster_issuer: Option<String>,
+
+    /// Namespace for namespaced Issuers that do not set metadata.namespace.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+
+    /// Namespace from which ClusterIssuer Secrets are read, as cert-manager's
+    /// --cluster-resource-namespace (the Helm chart sets the release namespace).
+    #[arg(long = "cluster-resource-namespace", default_value = "cert-manager")]
+    pub cluster_resource_namespace: String,
+
+    /// Do not create the probe record; infer write permission without side effects where the provider allows.
+    #[arg(long = "no-write")]
+    pub no_write: bool,
+
+    /// Timeout of one provider request (e.g. 30s, 500ms).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Checks running at the same time; each provider account also keeps its own request budget.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+
+    /// Scale each provider's default per-account request budget (0.1 to 1.0).
+    #[arg(long = "budget", default_value_t = 1.0, value_parser = parse_budget)]
+    pub budget: f64,
+
+    /// Extra PEM CA bundle for TLS interception proxies. HTTPS_PROXY and NO_PROXY are honoured.
+    #[arg(long = "ca-file")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Replace a provider's API base URL, for tests (PROVIDER=URL, repeatable).
+    /// ACME_TOKEN_ENDPOINT_<PROVIDER> does the same; the report says when one is in use.
+    #[arg(long = "endpoint")]
+    pub endpoints: Vec<String>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Flags of `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Inject this latency into every mock request (e.g. 50ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub latency: Option<Duration>,
+
+    /// Keep the demo manifests in this directory instead of a temporary one.
+    #[arg(long = "keep-files")]
+    pub keep_files: Option<PathBuf>,
+}
+
+/// Parses durations such as `30d`, `72h`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|err| format!("invalid duration '{text}': {err}; use forms like 30s, 500ms, 72h or 30d"))
+}
+
+fn parse_budget(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("invalid budget '{text}': expected a number between 0.1 and 1.0"))?;
+    if !(0.1..=1.0).contains(&value) {
+        return Err(format!(
+            "budget {value} is out of range: use 0.1 to 1.0 of the provider's default budget"
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fail_on_accepts_list() {
+        let cli = Cli::try_parse_from(["k", "check", "-f", "x", "--fail-on", "warning,skip"]).unwrap();
+        let Command::Check(args) = cli.command else { panic!("expected check") };
+        assert_eq!(args.report.fail_on, vec![FailOnArg::Warning, FailOnArg::Skip]);
+    }
+
+    #[test]
+    fn duration_rejects_garbage() {
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("5d").unwrap(), Duration::from_secs(5 * 86400));
+    }
+}

@@ -1,0 +1,248 @@
+//! The `check` command: from manifests or a bare credential to a report.
+
+use crate::args::{CheckArgs, FailOnArg, ReportArgs};
+use crate::endpoints;
+use crate::registry;
+use crate::source::CredentialArg;
+use acme_token_certmanager::{load_paths, plan_checks, PlanOptions};
+use acme_token_core::finding::Stage;
+use acme_token_core::provider::StageReport;
+use acme_token_core::report::{CredentialSummary, FailOn, IssuerRef, ReportMetadata};
+use acme_token_core::runner::{run_checks, CheckJob, RunSettings};
+use acme_token_core::sanity::{check_secret_value, ValueOrigin};
+use acme_token_core::{HttpSettings, ProviderFactory, ProviderSettings, Report};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Error that stops `check` before any report exists; exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Load(#[from] acme_token_certmanager::LoadError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+}
+
+/// Maps `--fail-on` values to the report's setting.
+pub fn fail_on(report_args: &ReportArgs) -> FailOn {
+    FailOn {
+        warning: report_args.fail_on.contains(&FailOnArg::Warning),
+        skip: report_args.fail_on.contains(&FailOnArg::Skip),
+    }
+}
+
+/// Runs `check` and returns the report.
+pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, CheckError> {
+    let factories = registry::factories();
+    let known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
+    let overrides = endpoints::collect(&args.endpoints, &known, std::env::vars())
+        .map_err(CheckError::Usage)?;
+    let provider_settings = provider_settings(args, &factories, &overrides);
+
+    let (jobs, notices) = match &args.provider {
+        Some(provider) => (bare_credential_job(args, provider, &factories, &provider_settings)?, Vec::new()),
+        None => {
+            if !args.credentials.is_empty() {
+                return Err(CheckError::Usage(
+                    "--credential needs a provider: `kubectl acme-token check cloudflare --credential env:VAR --domain example.com`".into(),
+                ));
+            }
+            if args.filenames.is_empty() {
+                return Err(CheckError::Usage(
+                    "nothing to check: pass manifests with -f PATH (a file, a directory or - for stdin), or check a bare credential with `check <provider> --credential SRC`".into(),
+                ));
+            }
+            let inventory = load_paths(&args.filenames)?;
+            let options = PlanOptions {
+                cluster_resource_namespace: args.cluster_resource_namespace.clone(),
+                default_namespace: args.namespace.clone(),
+                domains: args.domains.clone(),
+                issuer: args.issuer.clone(),
+                cluster_issuer: args.cluster_issuer.clone(),
+                offline: args.offline,
+                provider_settings: provider_settings.clone(),
+                budget_factor: args.budget,
+            };
+            let planned = plan_checks(&inventory, &factories, &options);
+            (planned.jobs, planned.notices)
+        }
+    };
+
+    let settings = RunSettings {
+        concurrency: args.concurrency,
+        offline: args.offline,
+        no_write: args.no_write,
+        expiry_warning: args.report.expiry_warning,
+        cancel: cancel.clone(),
+    };
+    let entries = run_checks(jobs, &settings).await;
+
+    let metadata = ReportMetadata {
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        mode: if args.offline { "offline" } else { "online" }.to_string(),
+        endpoint_overrides: if args.offline { BTreeMap::new() } else { overrides },
+        cluster_resource_namespace: args.cluster_resource_namespace.clone(),
+    };
+    let mut report = Report::new(metadata, entries);
+    report.notices = notices;
+    if cancel.is_cancelled() {
+        report.errors.push(
+            "interrupted by a signal: checks that had started deleted their probe records before stopping; checks that had not started were skipped".to_string(),
+        );
+    }
+    Ok(report)
+}
+
+fn provider_settings(
+    args: &CheckArgs,
+    factories: &[Arc<dyn ProviderFactory>],
+    overrides: &BTreeMap<String, String>,
+) -> BTreeMap<String, ProviderSettings> {
+    let http = HttpSettings {
+        timeout: args.timeout,
+        ca_file: args.ca_file.clone(),
+        ..HttpSettings::default()
+    };
+    let mut options = BTreeMap::new();
+    if let Some(account_id) = &args.account_id {
+        options.insert("account-id".to_string(), account_id.clone());
+    }
+    factories
+        .iter()
+        .map(|factory| {
+            let id = factory.descriptor().id;
+            let settings = ProviderSettings {
+                http: http.clone(),
+                endpoint: overrides.get(id).cloned(),
+                options: options.clone(),
+            };
+            (id.to_string(), settings)
+        })
+        .collect()
+}
+
+/// Builds the single job of `check <provider> --credential SRC`.
+fn bare_credential_job(
+    args: &CheckArgs,
+    provider: &str,
+    factories: &[Arc<dyn ProviderFactory>],
+    provider_settings: &BTreeMap<String, ProviderSettings>,
+) -> Result<Vec<CheckJob>, CheckError> {
+    let provider = provider.to_ascii_lowercase();
+    let Some(factory) = factories.iter().find(|f| f.descriptor().id == provider) else {
+        return Err(CheckError::Usage(format!(
+            "unknown provider '{provider}'; supported providers: {}",
+            registry::provider_ids().join(", ")
+        )));
+    };
+    if args.credentials.is_empty() {
+        return Err(CheckError::Usage(format!(
+            "`check {provider}` needs --credential env:VAR, file:PATH or stdin"
+        )));
+    }
+    if !args.filenames.is_empty() {
+        return Err(CheckError::Usage(format!(
+            "`check {provider}` checks a bare credential and reads no manifests; drop -f or drop the provider name"
+        )));
+    }
+
+    let mut options = BTreeMap::new();
+    if let Some(email) = &args.email {
+        options.insert("email".to_string(), email.clone());
+    }
+    let stanza = factory.bare_stanza(&options).ok_or_else(|| {
+        CheckError::Usage(format!("provider '{provider}' has no bare credential check"))
+    })?;
+    let plan = factory.plan(&stanza);
+
+    let credential_args = args
+        .credentials
+        .iter()
+        .map(|text| CredentialArg::parse(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let field_names: Vec<&str> = plan.secrets.iter().map(|s| s.field.as_str()).collect();
+
+    let mut config = StageReport::passed(Stage::Config);
+    for finding in &plan.findings {
+        config.push(finding.clone());
+    }
+    let mut secrets = BTreeMap::new();
+    let mut credentials = Vec::new();
+    let mut used = vec![false; credential_args.len()];
+    for spec in &plan.secrets {
+        let index = credential_args
+            .iter()
+            .position(|c| c.field.as_deref() == Some(spec.field.as_str()))
+            .or_else(|| {
+                (plan.secrets.len() == 1)
+                    .then(|| credential_args.iter().position(|c| c.field.is_none()))
+                    .flatten()
+            });
+        let Some(index) = index else {
+            return Err(CheckError::Usage(format!(
+                "no --credential for field {}; name each one as FIELD=SRC with FIELD one of: {}",
+                spec.field,
+                field_names.join(", ")
+            )));
+        };
+        used[index] = true;
+        let credential = &credential_args[index];
+        let (bytes, value) = credential.read_secret()?;
+        let origin = ValueOrigin {
+            field: spec.field.clone(),
+            location: format!("credential {}", credential.describe()),
+            trimmed_by_cert_manager: spec.trimmed_by_cert_manager,
+        };
+        for finding in check_secret_value(&bytes, &origin) {
+            config.push(finding);
+        }
+        credentials.push(CredentialSummary {
+            field: spec.field.clone(),
+            fingerprint: value.to_string(),
+        });
+        secrets.insert(spec.field.clone(), value);
+    }
+    if let Some(unused) = used.iter().position(|u| !u) {
+        return Err(CheckError::Usage(format!(
+            "--credential {} matches no field of provider '{provider}'; fields: {}",
+            credential_args[unused].describe(),
+            field_names.join(", ")
+        )));
+    }
+
+    let settings = provider_settings.get(&provider).cloned().unwrap_or_default();
+    let built = factory.build(&plan, &secrets, &settings);
+    for finding in built.findings {
+        config.push(finding);
+    }
+
+    let mut context = BTreeMap::new();
+    context.insert(
+        "credential".to_string(),
+        args.credentials.iter().map(|c| c.replace('=', " from ")).collect::<Vec<_>>().join(", "),
+    );
+    Ok(vec![CheckJob {
+        issuer: IssuerRef {
+            kind: "Credential".to_string(),
+            name: credential_args
+                .iter()
+                .map(CredentialArg::describe)
+                .collect::<Vec<_>>()
+                .join(","),
+            namespace: None,
+        },
+        solver_index: 0,
+        provider_id: provider.clone(),
+        domains: args.domains.clone(),
+        config,
+        provider: built.provider,
+        skip: None,
+        budget: factory.descriptor().default_budget.scaled(args.budget),
+        credentials,
+        context,
+    }])
+}

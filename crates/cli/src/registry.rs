@@ -1,0 +1,15 @@
+//! The providers this build supports. Adding a provider means adding its
+//! crate to Cargo.toml and one line here.
+
+use acme_token_core::ProviderFactory;
+use std::sync::Arc;
+
+/// Returns a factory for every supported provider.
+pub fn factories() -> Vec<Arc<dyn ProviderFactory>> {
+    vec![Arc::new(acme_token_cloudflare::CloudflareFactory)]
+}
+
+/// Returns the ids of the supported providers, such as `cloudflare`.
+pub fn provider_ids() -> Vec<&'static str> {
+    factories().iter().map(|f| f.descriptor().id).collect()
+}
