@@ -9,7 +9,8 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// A provider's step vocabulary, as used by [`Fault::step`].
 pub trait FaultStep: Copy + PartialEq + fmt::Debug {
@@ -66,8 +67,10 @@ impl<S> Fault<S> {
 /// `status`, `rate_limit` and `malformed` leave the provider state unchanged:
 /// the request fails before it is applied. Use `apply_then_status` for a request
 /// that takes effect on the server and still returns an error.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+///
+/// YAML: `reset`, `hang` and `malformed` are plain words; the others are one-key
+/// maps such as `{status: 500}`, `{delay: 2500}` or `{rate_limit: {retry_after: 30}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultAction {
     /// Returns an error response without applying the request.
     Status(StatusFault),
@@ -99,6 +102,59 @@ impl FaultAction {
     /// Shorthand for [`FaultAction::RateLimit`] with a `Retry-After` value in seconds.
     pub fn rate_limit(retry_after: Option<u64>) -> FaultAction {
         FaultAction::RateLimit(RateLimitFault { retry_after })
+    }
+}
+
+const ACTION_NAMES: &[&str] = &["status", "apply_then_status", "rate_limit", "malformed", "delay", "reset", "hang"];
+
+impl<'de> Deserialize<'de> for FaultAction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FaultAction, D::Error> {
+        deserializer.deserialize_any(FaultActionVisitor)
+    }
+}
+
+/// Reads the word and one-key-map forms of [`FaultAction`]. serde's derived enum
+/// support is not used because serde_yaml_ng expects YAML tags (`!status 500`) for it.
+struct FaultActionVisitor;
+
+impl<'de> Visitor<'de> for FaultActionVisitor {
+    type Value = FaultAction;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a fault action: reset, hang, malformed, or a one-key map such as {status: 500}")
+    }
+
+    fn visit_str<E: de::Error>(self, word: &str) -> Result<FaultAction, E> {
+        match word {
+            "reset" => Ok(FaultAction::Reset),
+            "hang" => Ok(FaultAction::Hang),
+            "malformed" => Ok(FaultAction::Malformed),
+            "rate_limit" => Ok(FaultAction::rate_limit(None)),
+            _ => Err(E::unknown_variant(word, ACTION_NAMES)),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FaultAction, A::Error> {
+        let Some(name) = map.next_key::<String>()? else {
+            return Err(de::Error::custom("empty fault action: expected one key such as `status`"));
+        };
+        let action = match name.as_str() {
+            "status" => FaultAction::Status(map.next_value()?),
+            "apply_then_status" => FaultAction::ApplyThenStatus(map.next_value()?),
+            "rate_limit" => FaultAction::RateLimit(map.next_value::<Option<RateLimitFault>>()?.unwrap_or_default()),
+            "delay" => FaultAction::Delay(map.next_value()?),
+            "malformed" | "reset" | "hang" => {
+                map.next_value::<de::IgnoredAny>()?;
+                self.visit_str::<A::Error>(&name)?
+            }
+            _ => return Err(de::Error::unknown_variant(&name, ACTION_NAMES)),
+        };
+        if let Some(extra) = map.next_key::<String>()? {
+            return Err(de::Error::custom(format!(
+                "fault action has a second key {extra:?}; use one action per fault"
+            )));
+        }
+        Ok(action)
     }
 }
 
@@ -267,6 +323,7 @@ mod tests {
 - {step: write, nth: 2, times: 0, action: {status: {http_status: 403, code: 10000, message: "Authentication error"}}}
 - {step: any, action: {rate_limit: {retry_after: 30}}}
 - {step: any, action: {rate_limit: {}}}
+- {step: any, action: rate_limit}
 - {step: read, action: malformed}
 - {step: read, action: {delay: 2500}}
 - {step: read, action: reset}
@@ -282,11 +339,26 @@ mod tests {
         );
         assert_eq!(faults[2].action, FaultAction::rate_limit(Some(30)));
         assert_eq!(faults[3].action, FaultAction::rate_limit(None));
-        assert_eq!(faults[4].action, FaultAction::Malformed);
-        assert_eq!(faults[5].action, FaultAction::Delay(2500));
-        assert_eq!(faults[6].action, FaultAction::Reset);
-        assert_eq!(faults[7].action, FaultAction::Hang);
-        assert_eq!(faults[8].action, FaultAction::apply_then_status(500));
+        assert_eq!(faults[4].action, FaultAction::rate_limit(None));
+        assert_eq!(faults[5].action, FaultAction::Malformed);
+        assert_eq!(faults[6].action, FaultAction::Delay(2500));
+        assert_eq!(faults[7].action, FaultAction::Reset);
+        assert_eq!(faults[8].action, FaultAction::Hang);
+        assert_eq!(faults[9].action, FaultAction::apply_then_status(500));
+    }
+
+    #[test]
+    fn unknown_action_is_rejected() {
+        let result: Result<Fault<TestStep>, _> = serde_yaml_ng::from_str("{step: read, action: explode}");
+        let error = result.unwrap_err().to_string();
+        assert!(error.contains("explode"), "{error}");
+    }
+
+    #[test]
+    fn two_actions_are_rejected() {
+        let result: Result<Fault<TestStep>, _> = serde_yaml_ng::from_str("{step: read, action: {status: 500, delay: 10}}");
+        let error = result.unwrap_err().to_string();
+        assert!(error.contains("second key"), "{error}");
     }
 
     #[test]
