@@ -33,6 +33,20 @@ async fn call_step(server: &acme_token_mock::MockServer, client: &reqwest::Clien
     request.bearer_auth(FULL_TOKEN).send().await
 }
 
+/// Reports whether the transport error was caused by a TCP reset (ECONNRESET), not a clean close.
+fn is_connection_reset(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(io_error) = current.downcast_ref::<std::io::Error>() {
+            if io_error.kind() == std::io::ErrorKind::ConnectionReset {
+                return true;
+            }
+        }
+        source = current.source();
+    }
+    false
+}
+
 const STEPS: [Step; 5] = [Step::Verify, Step::Zones, Step::ListRecords, Step::Create, Step::Delete];
 
 // ---- actions at each step ----
@@ -172,6 +186,7 @@ async fn reset_fault_at_each_step() {
         let error = call_step(&server, &client, step).await.expect_err("connection is reset");
         assert!(!error.is_timeout(), "{step:?}: {error:?}");
         assert!(error.is_request() || error.is_connect() || error.is_body(), "{step:?}: {error:?}");
+        assert!(is_connection_reset(&error), "{step:?}: expected a TCP reset, got {error:?}");
         assert_eq!(mock.all_records(), records_before, "{step:?} changed state");
     }
     // The next request on a fresh connection is answered normally.
