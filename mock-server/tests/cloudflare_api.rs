@@ -232,7 +232,8 @@ async fn verify_rejects_wrong_token_kind() {
 
     let url = format!("{}/user/tokens/verify", server.cloudflare_url().unwrap());
     let global = send(client().get(url).header("X-Auth-Email", GLOBAL_EMAIL).header("X-Auth-Key", GLOBAL_KEY)).await;
-    assert_failure(&global, 403, &[9109]);
+    assert_failure(&global, 400, &[1001]);
+    assert_eq!(global.first_message(), "Missing \"Authorization\" header");
 }
 
 // ---- zones ----

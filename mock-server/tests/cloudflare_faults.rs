@@ -294,6 +294,22 @@ async fn rate_limit_blocks_credential() {
 }
 
 #[tokio::test]
+async fn ratelimit_headers_count_down() {
+    let server = start_with("  rate_limit: {requests: 10, window_seconds: 60, block_seconds: 60}\n").await;
+    let first = get_with_token(&server, FULL_TOKEN, "/zones?name=example.com").await;
+    assert_eq!(first.headers["ratelimit"], "\"default\";r=9;t=60");
+    assert_eq!(first.headers["ratelimit-policy"], "\"default\";q=10;w=60");
+
+    // Failed calls count too once the credential is known.
+    let denied = create_txt(&server, READ_ONLY_TOKEN, COM_ZONE, CHALLENGE, "probe", 120).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.headers["ratelimit"], "\"default\";r=9;t=60");
+    let second = get_with_token(&server, FULL_TOKEN, "/user/tokens/verify").await;
+    let remaining = second.headers["ratelimit"].to_str().unwrap();
+    assert!(remaining.starts_with("\"default\";r=8;t="), "{remaining}");
+}
+
+#[tokio::test]
 async fn default_rate_limit_is_1200_per_5_minutes() {
     let spec = acme_token_mock::cloudflare::RateLimitSpec::default();
     assert_eq!((spec.requests, spec.window_seconds, spec.block_seconds), (1200, 300, 300));

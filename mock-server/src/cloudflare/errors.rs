@@ -1,9 +1,9 @@
 //! Every error response the emulation sends, with the source of each status, code and message.
 //!
-//! Cloudflare's OpenAPI spec (cloudflare/api-schemas, 2024-08) defines only a
-//! generic 4xx failure envelope, so most codes below come from real responses
-//! quoted in public issue threads. Each constructor names its source; `NOTE:`
-//! marks the choices that no source pins down.
+//! Cloudflare publishes no list of the error codes these endpoints return
+//! (github.com/favonia/cloudflare-ddns/issues/897 says the same), so the codes
+//! below come from real responses quoted in public issue threads. Each
+//! constructor names its source, and `NOTE:` marks the choices no source settles.
 
 use serde_json::{json, Value};
 
@@ -55,7 +55,7 @@ impl ApiError {
 /// No credential headers at all: 400, code 9106.
 ///
 /// Source: the Python SDK raising `BadRequestError` (400) with this code and
-/// message (cloudflare/cloudflare-python#2678).
+/// message (github.com/cloudflare/cloudflare-python/issues/2678).
 pub(crate) fn missing_credentials() -> ApiError {
     ApiError::single(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")
 }
@@ -63,8 +63,9 @@ pub(crate) fn missing_credentials() -> ApiError {
 /// Badly formed credential headers: 400, code 6003 with the offending headers chained.
 ///
 /// Source: 400 responses with 6003 and chained 6111, 6103 or 6102 quoted in
-/// siennathesane/cloudflare-sync#4, cloudflare/cloudflare-typescript#161 and
-/// rmbolger/Posh-ACME#126 (that one shows 6102 and 6103 chained together).
+/// github.com/siennathesane/cloudflare-sync/issues/4,
+/// github.com/cloudflare/cloudflare-typescript/issues/161 and
+/// github.com/NewFuture/DDNS/issues/152 (6102 and 6103 chained together).
 pub(crate) fn invalid_headers(chain: Vec<ErrorDetail>) -> ApiError {
     ApiError::new(400, vec![ErrorDetail::new(6003, "Invalid request headers").with_chain(chain)])
 }
@@ -86,11 +87,13 @@ pub(crate) fn auth_email_format() -> ErrorDetail {
 
 /// Unknown, rolled or otherwise unusable API token: 401, code 1000, on every endpoint.
 ///
-/// Source: 401 with code 1000 "Invalid API Token" (jackluson/sync-your-cookie#47).
-/// NOTE: the verify endpoint may answer code 9109 "Invalid access token" instead;
-/// no primary source settles it, so one code is used everywhere. Disabled, expired
-/// and not-yet-valid tokens get this answer on every endpoint except verify, which
-/// reports their status; Cloudflare does not document what those tokens get elsewhere.
+/// Source: 401 with the message "Invalid API Token" from the account verify
+/// endpoint (github.com/jackluson/sync-your-cookie/issues/47). NOTE: that report
+/// does not quote the code, so 1000 is an assumption, and the verify endpoint may
+/// use 9109 "Invalid access token" instead; one code is used everywhere.
+/// Disabled, expired and not-yet-valid tokens get this error on every endpoint
+/// except verify, which reports their status. Cloudflare does not document what
+/// those tokens get elsewhere.
 pub(crate) fn invalid_token() -> ApiError {
     ApiError::single(401, 1000, "Invalid API Token")
 }
@@ -105,25 +108,36 @@ pub(crate) fn unknown_global_key() -> ApiError {
 
 /// Token whose client IP address filter excludes the caller: 403, code 9109, on every call.
 ///
-/// Source: 403 with this code and message in jeessy2/ddns-go#1273 and #1341.
+/// Source: 403 with this code and message in github.com/jeessy2/ddns-go/issues/1273.
 pub(crate) fn ip_restricted(address: &str) -> ApiError {
     ApiError::single(403, 9109, format!("Cannot use the access token from location: {address}"))
 }
 
-/// A credential of the wrong kind for a verify endpoint: an account-owned token on
-/// `/user/tokens/verify`, a user token or another account's token on
-/// `/accounts/{id}/tokens/verify`, or a global key on either.
+/// Rejects an API token of the wrong owner on a verify endpoint: an account-owned
+/// token on `/user/tokens/verify`, or a user token or another account's token on
+/// `/accounts/{id}/tokens/verify`.
 ///
 /// NOTE: one report saw 403 for an account token on the user endpoint
-/// (tashfeenahmed/freellmapi#297), another saw 401 (benvinegar/counterscale#268);
-/// neither quotes the body. 403 with 9109 "Invalid access token" is an assumption.
-pub(crate) fn wrong_token_kind() -> ApiError {
+/// (github.com/tashfeenahmed/freellmapi/issues/297), another saw 401
+/// (github.com/benvinegar/counterscale/pull/268); neither quotes the body.
+/// 403 with 9109 "Invalid access token" is an assumption.
+pub(crate) fn wrong_token_owner() -> ApiError {
     ApiError::single(403, 9109, "Invalid access token")
 }
 
-/// The credential lacks the permission for this call: 403, code 10000.
+/// Rejects a global API key on a verify endpoint, which needs an `Authorization` header.
 ///
-/// Source: the usual report for missing permissions (favonia/cloudflare-ddns#897).
+/// Source: code 1001 with this message for `X-Auth-Email` + `X-Auth-Key` on
+/// `/user/tokens/verify` (github.com/kissgyorgy/cloudflare-dyndns/issues/40).
+/// NOTE: that report does not show the HTTP status; 400 is an assumption.
+pub(crate) fn authorization_required() -> ApiError {
+    ApiError::single(400, 1001, "Missing \"Authorization\" header")
+}
+
+/// Rejects a credential that lacks the permission for this call: 403, code 10000.
+///
+/// Source: github.com/favonia/cloudflare-ddns/issues/897 ("10000 probably means
+/// the API token is invalid or insufficient permissions are given").
 /// NOTE: older responses to a zone list without Zone:Read used code 0 and
 /// "Actor '…' requires permission 'com.cloudflare.api.account.zone.list' to list
 /// zones" (cert-manager's troubleshooting docs); this emulation uses 10000 for every
@@ -134,8 +148,9 @@ pub(crate) fn authentication_error() -> ApiError {
 
 /// Rate limit exceeded: 429, code 971, with `Retry-After` in whole seconds.
 ///
-/// Source: code 971 and this message in cloudflare/workers-sdk#10025; `Retry-After`
-/// on 429 per developers.cloudflare.com/fundamentals/api/reference/limits.
+/// Source: code 971 and this message in github.com/cloudflare/workers-sdk/issues/10025;
+/// `Retry-After` in seconds, rounded up, only on 429, per
+/// developers.cloudflare.com/fundamentals/api/reference/limits.
 pub(crate) fn rate_limited(retry_after_seconds: Option<u64>) -> ApiError {
     let mut error = ApiError::single(429, 971, "Please wait and consider throttling your request speed");
     if let Some(seconds) = retry_after_seconds {
@@ -144,10 +159,11 @@ pub(crate) fn rate_limited(retry_after_seconds: Option<u64>) -> ApiError {
     error
 }
 
-/// An object id in the path that does not exist or is not visible: 400, codes 7003 and 7000.
+/// Rejects an object id in the path that does not exist or is not visible: 400, codes 7003 and 7000.
 ///
-/// Source: HTTP 400 with both codes for a malformed record id (cloudflare/cloudflare-go#118);
-/// the message format matches timothymiller/cloudflare-ddns#152.
+/// Source: HTTP 400 with both codes for a malformed record id
+/// (github.com/cloudflare/cloudflare-go/issues/118); the message format matches
+/// github.com/timothymiller/cloudflare-ddns/issues/152.
 pub(crate) fn no_route(path: &str) -> ApiError {
     ApiError::new(
         400,
@@ -174,7 +190,7 @@ pub(crate) fn method_not_allowed(method: &str) -> ApiError {
 
 /// Record id that does not exist in the zone: 404, code 81044.
 ///
-/// Source: code and message in zanjie1999/cloudflare-api-v4-ddns#5.
+/// Source: code and message in github.com/zanjie1999/cloudflare-api-v4-ddns/issues/5.
 /// NOTE: that report does not show the HTTP status; 404 is an assumption.
 pub(crate) fn record_not_found() -> ApiError {
     ApiError::single(404, 81044, "Record does not exist.")
@@ -182,14 +198,17 @@ pub(crate) fn record_not_found() -> ApiError {
 
 /// A record with the same type, name and content exists: 400, code 81058.
 ///
-/// Source: jeessy2/ddns-go#1378 (older responses used 81057 "Record already exists.").
+/// Source: 400 with this code and message in github.com/jeessy2/ddns-go/issues/1378.
+/// Older responses used 81057 "Record already exists."
+/// (github.com/joshuaavalon/docker-cloudflare/issues/76).
 pub(crate) fn identical_record() -> ApiError {
     ApiError::single(400, 81058, "An identical record already exists.")
 }
 
 /// TTL outside 1 or 60..=86400: 400, code 1004 with chained 9021.
 ///
-/// Source: timothymiller/cloudflare-ddns#179 (2024 wording; older responses said 120 to 2,147,483,647).
+/// Source: github.com/timothymiller/cloudflare-ddns/issues/179 (2024 wording; older
+/// responses said 120 to 2,147,483,647).
 pub(crate) fn invalid_ttl() -> ApiError {
     ApiError::new(
         400,
@@ -201,7 +220,7 @@ pub(crate) fn invalid_ttl() -> ApiError {
 /// A record field that fails validation: 400, code 1004.
 ///
 /// Source: code 1004 "DNS Validation Error" with a chained detail in
-/// jordantrizz/cloudflare-cli#8. NOTE: for a missing field or a name outside the
+/// github.com/jordantrizz/cloudflare-cli/issues/8. NOTE: for a missing field or a name outside the
 /// zone no chained code is known, so `detail` is `None` and only 1004 is sent.
 /// Cloudflare itself may append the zone name to such a name instead of
 /// rejecting it; the emulation rejects it so a client bug shows up in tests.
@@ -210,7 +229,7 @@ pub(crate) fn dns_validation(detail: Option<ErrorDetail>) -> ApiError {
     ApiError::new(400, vec![error])
 }
 
-/// Chain entry for an A record whose content is not an IPv4 address (jordantrizz/cloudflare-cli#8).
+/// Chain entry for an A record whose content is not an IPv4 address (same source).
 pub(crate) fn invalid_a_content() -> ErrorDetail {
     ErrorDetail::new(9005, "Content for A record is invalid. Must be a valid IPv4 address")
 }
@@ -218,8 +237,8 @@ pub(crate) fn invalid_a_content() -> ErrorDetail {
 /// A request body that is not a JSON object: 400, code 9207.
 ///
 /// NOTE: code 9207 is quoted with "Content-type must be application/json."
-/// (timothymiller/cloudflare-ddns#61) and the message with no code in
-/// favonia/cloudflare-ddns#1026; the pairing is an assumption. The emulation does
+/// (github.com/timothymiller/cloudflare-ddns/issues/61) and the message with no code in
+/// github.com/favonia/cloudflare-ddns/issues/1026; the pairing is an assumption. The emulation does
 /// not require a Content-Type, because cert-manager's POST sends none and works.
 pub(crate) fn invalid_body() -> ApiError {
     ApiError::single(400, 9207, "Request body is invalid.")

@@ -3,7 +3,8 @@
 //! Order of checks for one request: injected fault, route, credential headers,
 //! rate limit, client IP filter, token status (except on verify), then the
 //! endpoint's own permission and object checks. A request rejected at any
-//! step changes nothing.
+//! check changes nothing, except that it counts towards the rate limit once
+//! its credential is known.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -107,30 +108,41 @@ fn into_template(response: ApiResponse) -> ResponseTemplate {
     template
 }
 
+/// Authenticates and rate-limits the request, runs the endpoint, and adds the
+/// `Ratelimit` headers to every response after the rate-limit check.
 fn handle(state: &mut State, call: &Call<'_>) -> ApiResponse {
-    match authorize_and_dispatch(state, call) {
-        Ok(response) => response,
-        Err(error) => views::failure(error),
-    }
-}
-
-fn authorize_and_dispatch(state: &mut State, call: &Call<'_>) -> Result<ApiResponse, ApiError> {
     match &call.route {
-        Route::Unknown => return Err(errors::unknown_path()),
-        Route::MethodNotAllowed => return Err(errors::method_not_allowed(call.method)),
+        Route::Unknown => return views::failure(errors::unknown_path()),
+        Route::MethodNotAllowed => return views::failure(errors::method_not_allowed(call.method)),
         _ => {}
     }
-
-    let principal = auth::authenticate(state, &call.auth)?;
+    let principal = match auth::authenticate(state, &call.auth) {
+        Ok(principal) => principal,
+        Err(error) => return views::failure(error),
+    };
     let label = auth::label(state, principal);
-    if let Err(remaining) = state.rate_limiter.check(&label, call.instant) {
-        let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
-        return Err(errors::rate_limited(Some(seconds.max(1))));
+    let quota = match state.rate_limiter.check(&label, call.instant) {
+        Ok(quota) => quota,
+        Err(remaining) => {
+            let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+            return views::failure(errors::rate_limited(Some(seconds.max(1))));
+        }
+    };
+
+    let mut response = match dispatch(state, principal, call) {
+        Ok(response) => response,
+        Err(error) => views::failure(error),
+    };
+    if let Some(quota) = quota {
+        response.headers.extend(quota.headers());
     }
+    response
+}
+
+fn dispatch(state: &mut State, principal: Principal, call: &Call<'_>) -> Result<ApiResponse, ApiError> {
     if let Principal::Token(index) = principal {
         auth::check_ip_filter(&state.tokens[index], call.peer)?;
     }
-
     match &call.route {
         Route::UserTokenVerify => return verify(state, principal, None, call.now),
         Route::AccountTokenVerify { account_id } => return verify(state, principal, Some(account_id), call.now),
@@ -161,7 +173,7 @@ fn authorize_and_dispatch(state: &mut State, call: &Call<'_>) -> Result<ApiRespo
 /// leaves out the "valid and active" message, and other endpoints reject it.
 fn verify(state: &State, principal: Principal, account_id: Option<&str>, now: DateTime<Utc>) -> Result<ApiResponse, ApiError> {
     let Principal::Token(index) = principal else {
-        return Err(errors::wrong_token_kind());
+        return Err(errors::authorization_required());
     };
     let token = &state.tokens[index];
     let owner_matches = match (&token.owner, account_id) {
@@ -170,7 +182,7 @@ fn verify(state: &State, principal: Principal, account_id: Option<&str>, now: Da
         _ => false,
     };
     if !owner_matches {
-        return Err(errors::wrong_token_kind());
+        return Err(errors::wrong_token_owner());
     }
 
     let status = auth::effective_status(token, now);
