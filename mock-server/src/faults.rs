@@ -30,7 +30,7 @@ pub struct Fault<S> {
     /// Number of matching requests affected, starting at `nth`; 0 means every one from `nth` on.
     #[serde(default = "default_one")]
     pub times: u64,
-    /// What happens to an affected request.
+    /// Effect on each affected request.
     pub action: FaultAction,
 }
 
@@ -62,7 +62,7 @@ impl<S> Fault<S> {
     }
 }
 
-/// What a fault does to the request it hits.
+/// Effect of a fault on the request it hits.
 ///
 /// `status`, `rate_limit` and `malformed` leave the provider state unchanged:
 /// the request fails before it is applied. Use `apply_then_status` for a request
@@ -74,17 +74,17 @@ impl<S> Fault<S> {
 pub enum FaultAction {
     /// Returns an error response without applying the request.
     Status(StatusFault),
-    /// Applies the request, then returns the error response instead of the real answer.
+    /// Applies the request, then returns the error response instead of the real one.
     ApplyThenStatus(StatusFault),
     /// Returns 429 without applying the request.
     RateLimit(RateLimitFault),
     /// Returns 200 with a body that is not JSON.
     Malformed,
-    /// Applies the request and answers normally after this many milliseconds.
+    /// Applies the request and sends the normal response after this many milliseconds.
     Delay(u64),
-    /// Resets the TCP connection (RST) instead of answering.
+    /// Resets the TCP connection (RST) instead of responding.
     Reset,
-    /// Keeps the connection open and never answers.
+    /// Keeps the connection open without sending a response.
     Hang,
 }
 

@@ -1,11 +1,11 @@
 //! Raw TCP front listener that every client request passes through.
 //!
-//! wiremock answers every request it accepts, so it cannot reset a connection
-//! or leave one hanging. This listener reads each HTTP/1.1 request itself
-//! (head plus `Content-Length` body, one request at a time per keep-alive
-//! connection), asks the provider's [`Gate`] what to do with it, and then
-//! resets the connection, holds it open without answering, or forwards the
-//! request to the internal wiremock server and relays the response.
+//! wiremock sends a response to every request it accepts, so it cannot reset a
+//! connection or leave one hanging. This listener reads each HTTP/1.1 request
+//! itself: the head plus a `Content-Length` body, one request at a time per
+//! keep-alive connection. The provider's [`Gate`] then picks the disposition.
+//! The listener resets the connection, holds it open without responding, or
+//! forwards the request to the internal wiremock server and relays the response.
 //!
 //! Forwarded requests carry two internal headers: the request's sequence
 //! number in the provider's log and the client's IP address, which wiremock's
@@ -60,14 +60,14 @@ impl IncomingRequest {
     }
 }
 
-/// What the front does with one request.
+/// Action the front takes on one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Disposition {
     /// Reset the connection (SO_LINGER 0, then close).
     Reset,
-    /// Keep the connection open and never answer.
+    /// Keep the connection open without sending a response.
     Hang,
-    /// Wait `delay_before`, forward to the emulation, then wait `delay_after` before answering.
+    /// Wait `delay_before`, forward to the emulation, then wait `delay_after` before sending the response.
     Forward { delay_before: Duration, delay_after: Duration },
 }
 
@@ -142,7 +142,7 @@ struct RequestHead {
     expects_continue: bool,
 }
 
-/// A request the front answers itself, with a plain-text body, then closes.
+/// An error the front sends itself as a plain-text response before closing the connection.
 struct FrontError {
     status: u16,
     message: String,
@@ -201,7 +201,7 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, upstream: Soc
                     Err(error) => {
                         warn!(seq, %error, "forwarding a request to the emulation failed");
                         gate.complete(seq, 502);
-                        let _ = write_plain_response(&mut stream, 502, "the mock's emulation did not answer").await;
+                        let _ = write_plain_response(&mut stream, 502, "the mock's emulation sent no valid response").await;
                         return;
                     }
                 };

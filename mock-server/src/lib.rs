@@ -74,12 +74,12 @@ impl MockServer {
         self.cloudflare.as_ref().map(|mock| mock.url())
     }
 
-    /// The Cloudflare emulation, if the scenario has a `cloudflare` section.
+    /// Returns the Cloudflare emulation, if the scenario has a `cloudflare` section.
     pub fn cloudflare(&self) -> Option<&cloudflare::CloudflareMock> {
         self.cloudflare.as_ref()
     }
 
-    /// One `(provider, base URL)` pair per started provider, in start order.
+    /// Returns one `(provider, base URL)` pair per started provider, in start order.
     pub fn endpoints(&self) -> Vec<(&'static str, String)> {
         let mut endpoints = Vec::new();
         if let Some(mock) = &self.cloudflare {

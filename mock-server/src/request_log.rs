@@ -1,7 +1,7 @@
 //! The record of every request a provider mock received, for assertions in tests.
 //!
-//! Entries name the credential by a non-secret label (an API token id, or
-//! `global-key:<email>`); no header or body is stored, so a secret never ends up here.
+//! Entries name the credential by a non-secret label: an API token id, or
+//! `global-key:<email>`. No header or body is stored, so a secret never ends up here.
 
 use std::collections::VecDeque;
 use std::time::Duration;

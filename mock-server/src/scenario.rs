@@ -1,7 +1,7 @@
 //! The YAML scenario format: one optional section per provider.
 //!
 //! Each provider owns the types of its section (see
-//! [`crate::cloudflare::CloudflareScenario`]); this file holds the top level,
+//! [`crate::cloudflare::CloudflareScenario`]); this file contains the top level,
 //! the error type and the time syntax shared by all sections.
 
 use chrono::{DateTime, Utc};

@@ -59,7 +59,7 @@ async fn status_fault_at_each_step() {
     for step in STEPS {
         mock.add_fault(Fault::new(step, FaultAction::status(500)));
         let records_before = mock.all_records();
-        let response = call_step(&server, &client, step).await.expect("answered");
+        let response = call_step(&server, &client, step).await.expect("the mock sends a response");
         assert_eq!(response.status(), 500, "{step:?}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["success"], false, "{step:?}");
@@ -189,7 +189,7 @@ async fn reset_fault_at_each_step() {
         assert!(is_connection_reset(&error), "{step:?}: expected a TCP reset, got {error:?}");
         assert_eq!(mock.all_records(), records_before, "{step:?} changed state");
     }
-    // The next request on a fresh connection is answered normally.
+    // The next request on a fresh connection gets a normal response.
     let reply = get_with_token(&server, FULL_TOKEN, "/zones?name=example.com").await;
     assert_success(&reply);
 }
@@ -221,12 +221,12 @@ async fn delay_past_client_timeout_still_applies() {
     let client = client_with_timeout(Duration::from_millis(400));
     let error = call_step(&server, &client, Step::Create).await.expect_err("client times out");
     assert!(error.is_timeout(), "{error:?}");
-    // The server processed the create even though the answer came too late.
+    // The server processed the create even though the response came after the client timeout.
     assert!(mock.records("example.com").iter().any(|r| r.content == "probe"));
 }
 
 #[tokio::test]
-async fn delay_within_timeout_answers_normally() {
+async fn delay_within_timeout_responds_normally() {
     let server = start().await;
     let mock = cloudflare(&server);
     mock.add_fault(Fault::new(Step::Verify, FaultAction::Delay(300)));

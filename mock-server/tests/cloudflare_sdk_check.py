@@ -4,10 +4,10 @@ Usage: cloudflare_sdk_check.py BASE_URL TOKEN [EMAIL GLOBAL_KEY]
 
 The mock must serve the scenario written by tests/cloudflare_sdk.rs: zone
 example.com with six TXT records at _acme-challenge.example.com. The script
-lists the zone by name, creates a TXT record, lists the records by name with
-auto-pagination (five per page, so the SDK reads pages 1 to 3 and stops on
-the empty third page), deletes the record and verifies the token. Any
-mismatch prints a message and exits with status 1.
+verifies the token, lists the zone by name, creates a TXT record, lists the
+records by name and deletes the record. The record list uses auto-pagination
+with five records per page, so the SDK reads pages 1 to 3 and stops on the
+empty third page. Any mismatch prints a message and exits with status 1.
 
 Exit status 3 means the `cloudflare` package is not installed.
 """

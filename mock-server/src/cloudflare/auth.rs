@@ -79,7 +79,7 @@ fn authenticate_global_key(state: &State, email: Option<&str>, key: &str) -> Res
         .ok_or_else(errors::unknown_global_key)
 }
 
-/// The non-secret label of a principal for logs and rate limiting.
+/// Returns the non-secret label of a principal for logs and rate limiting.
 pub(crate) fn label(state: &State, principal: Principal) -> String {
     match principal {
         Principal::Token(index) => state.tokens[index].id.clone(),
@@ -95,7 +95,7 @@ pub(crate) fn check_ip_filter(token: &Token, peer: IpAddr) -> Result<(), ApiErro
     Err(errors::ip_restricted(&peer.to_string()))
 }
 
-/// The status the verify endpoints report: a past `expires_on` reads as `expired`.
+/// Returns the status the verify endpoints report, where a past `expires_on` reads as `expired`.
 pub(crate) fn effective_status(token: &Token, now: DateTime<Utc>) -> TokenStatus {
     match token.status {
         TokenStatus::Active if token.expires_on.is_some_and(|expiry| expiry <= now) => TokenStatus::Expired,

@@ -1,7 +1,7 @@
 //! Every error response the emulation sends, with the source of each status, code and message.
 //!
 //! Cloudflare publishes no list of the error codes these endpoints return
-//! (github.com/favonia/cloudflare-ddns/issues/897 says the same), so the codes
+//! (github.com/favonia/cloudflare-ddns/issues/897 states the same), so the codes
 //! below come from real responses quoted in public issue threads. Each
 //! constructor names its source, and `NOTE:` marks the choices no source settles.
 
@@ -52,7 +52,7 @@ impl ApiError {
     }
 }
 
-/// No credential headers at all: 400, code 9106.
+/// Rejects a request without credential headers: 400, code 9106.
 ///
 /// Source: the Python SDK raising `BadRequestError` (400) with this code and
 /// message (github.com/cloudflare/cloudflare-python/issues/2678).
@@ -60,7 +60,7 @@ pub(crate) fn missing_credentials() -> ApiError {
     ApiError::single(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")
 }
 
-/// Badly formed credential headers: 400, code 6003 with the offending headers chained.
+/// Rejects badly formed credential headers: 400, code 6003 with the offending headers chained.
 ///
 /// Source: 400 responses with 6003 and chained 6111, 6103 or 6102 quoted in
 /// github.com/siennathesane/cloudflare-sync/issues/4,
@@ -70,27 +70,27 @@ pub(crate) fn invalid_headers(chain: Vec<ErrorDetail>) -> ApiError {
     ApiError::new(400, vec![ErrorDetail::new(6003, "Invalid request headers").with_chain(chain)])
 }
 
-/// Chain entry: the `Authorization` header is not `Bearer <token>`, or carries a global key.
+/// Returns the chain entry for an `Authorization` header that is not `Bearer <token>` or carries a global key.
 pub(crate) fn authorization_format() -> ErrorDetail {
     ErrorDetail::new(6111, "Invalid format for Authorization header")
 }
 
-/// Chain entry: `X-Auth-Key` is not 37 lowercase hex characters, typically an API token.
+/// Returns the chain entry for an `X-Auth-Key` that is not 37 lowercase hex characters, typically an API token.
 pub(crate) fn auth_key_format() -> ErrorDetail {
     ErrorDetail::new(6103, "Invalid format for X-Auth-Key header")
 }
 
-/// Chain entry: `X-Auth-Email` is missing or not an email address.
+/// Returns the chain entry for an `X-Auth-Email` that is missing or not an email address.
 pub(crate) fn auth_email_format() -> ErrorDetail {
     ErrorDetail::new(6102, "Invalid format for X-Auth-Email header")
 }
 
-/// Unknown, rolled or otherwise unusable API token: 401, code 1000, on every endpoint.
+/// Rejects an unknown, rolled or otherwise unusable API token: 401, code 1000, on every endpoint.
 ///
 /// Source: 401 with the message "Invalid API Token" from the account verify
 /// endpoint (github.com/jackluson/sync-your-cookie/issues/47). NOTE: that report
 /// does not quote the code, so 1000 is an assumption, and the verify endpoint may
-/// use 9109 "Invalid access token" instead; one code is used everywhere.
+/// return 9109 "Invalid access token" instead, so one code is used everywhere.
 /// Disabled, expired and not-yet-valid tokens get this error on every endpoint
 /// except verify, which reports their status. Cloudflare does not document what
 /// those tokens get elsewhere.
@@ -98,15 +98,16 @@ pub(crate) fn invalid_token() -> ApiError {
     ApiError::single(401, 1000, "Invalid API Token")
 }
 
-/// Global key and email that match no user: 403, code 9103.
+/// Rejects a global key and email that match no user: 403, code 9103.
 ///
-/// NOTE: the message is quoted without a code or status in netcccyun/dnsmgr#245;
+/// NOTE: the message is quoted without a code or status in
+/// github.com/netcccyun/dnsmgr/issues/245;
 /// code 9103 and status 403 are assumptions.
 pub(crate) fn unknown_global_key() -> ApiError {
     ApiError::single(403, 9103, "Unknown X-Auth-Key or X-Auth-Email")
 }
 
-/// Token whose client IP address filter excludes the caller: 403, code 9109, on every call.
+/// Rejects a token whose client IP address filter excludes the caller: 403, code 9109, on every call.
 ///
 /// Source: 403 with this code and message in github.com/jeessy2/ddns-go/issues/1273.
 pub(crate) fn ip_restricted(address: &str) -> ApiError {
@@ -146,7 +147,7 @@ pub(crate) fn authentication_error() -> ApiError {
     ApiError::single(403, 10000, "Authentication error")
 }
 
-/// Rate limit exceeded: 429, code 971, with `Retry-After` in whole seconds.
+/// Rejects a request over the rate limit: 429, code 971, with `Retry-After` in whole seconds.
 ///
 /// Source: code 971 and this message in github.com/cloudflare/workers-sdk/issues/10025;
 /// `Retry-After` in seconds, rounded up, only on 429, per
@@ -174,21 +175,21 @@ pub(crate) fn no_route(path: &str) -> ApiError {
     )
 }
 
-/// A path the emulation does not serve.
+/// Rejects a path the emulation does not serve.
 ///
 /// NOTE: 404 with only code 7000 is an assumption for paths that are not object lookups.
 pub(crate) fn unknown_path() -> ApiError {
     ApiError::single(404, 7000, "No route for that URI")
 }
 
-/// A known path with an unsupported method.
+/// Rejects a known path with an unsupported method.
 ///
 /// NOTE: status 405 and code 7001 are assumptions; no quoted response was found.
 pub(crate) fn method_not_allowed(method: &str) -> ApiError {
     ApiError::single(405, 7001, format!("Method {method} not available for that URI."))
 }
 
-/// Record id that does not exist in the zone: 404, code 81044.
+/// Rejects a record id that does not exist in the zone: 404, code 81044.
 ///
 /// Source: code and message in github.com/zanjie1999/cloudflare-api-v4-ddns/issues/5.
 /// NOTE: that report does not show the HTTP status; 404 is an assumption.
@@ -196,7 +197,7 @@ pub(crate) fn record_not_found() -> ApiError {
     ApiError::single(404, 81044, "Record does not exist.")
 }
 
-/// A record with the same type, name and content exists: 400, code 81058.
+/// Rejects a record whose type, name and content match an existing one: 400, code 81058.
 ///
 /// Source: 400 with this code and message in github.com/jeessy2/ddns-go/issues/1378.
 /// Older responses used 81057 "Record already exists."
@@ -205,10 +206,10 @@ pub(crate) fn identical_record() -> ApiError {
     ApiError::single(400, 81058, "An identical record already exists.")
 }
 
-/// TTL outside 1 or 60..=86400: 400, code 1004 with chained 9021.
+/// Rejects a TTL outside 1 or 60..=86400: 400, code 1004 with chained 9021.
 ///
 /// Source: github.com/timothymiller/cloudflare-ddns/issues/179 (2024 wording; older
-/// responses said 120 to 2,147,483,647).
+/// responses gave 120 to 2,147,483,647).
 pub(crate) fn invalid_ttl() -> ApiError {
     ApiError::new(
         400,
@@ -217,24 +218,24 @@ pub(crate) fn invalid_ttl() -> ApiError {
     )
 }
 
-/// A record field that fails validation: 400, code 1004.
+/// Rejects a record field that fails validation: 400, code 1004.
 ///
 /// Source: code 1004 "DNS Validation Error" with a chained detail in
 /// github.com/jordantrizz/cloudflare-cli/issues/8. NOTE: for a missing field or a name outside the
 /// zone no chained code is known, so `detail` is `None` and only 1004 is sent.
 /// Cloudflare itself may append the zone name to such a name instead of
-/// rejecting it; the emulation rejects it so a client bug shows up in tests.
+/// rejecting it. The emulation rejects it, so a client bug shows up in tests.
 pub(crate) fn dns_validation(detail: Option<ErrorDetail>) -> ApiError {
     let error = ErrorDetail::new(1004, "DNS Validation Error").with_chain(detail.into_iter().collect());
     ApiError::new(400, vec![error])
 }
 
-/// Chain entry for an A record whose content is not an IPv4 address (same source).
+/// Returns the chain entry for an A record whose content is not an IPv4 address (same source).
 pub(crate) fn invalid_a_content() -> ErrorDetail {
     ErrorDetail::new(9005, "Content for A record is invalid. Must be a valid IPv4 address")
 }
 
-/// A request body that is not a JSON object: 400, code 9207.
+/// Rejects a request body that is not a JSON object: 400, code 9207.
 ///
 /// NOTE: code 9207 is quoted with "Content-type must be application/json."
 /// (github.com/timothymiller/cloudflare-ddns/issues/61) and the message with no code in
@@ -244,7 +245,7 @@ pub(crate) fn invalid_body() -> ApiError {
     ApiError::single(400, 9207, "Request body is invalid.")
 }
 
-/// The body of an injected `status` fault.
+/// Builds the error of an injected `status` fault.
 ///
 /// NOTE: without an explicit code, faults use code 10000 and the HTTP reason phrase.
 pub(crate) fn injected(status: u16, code: Option<u32>, message: Option<&str>) -> ApiError {

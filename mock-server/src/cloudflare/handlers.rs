@@ -90,7 +90,7 @@ impl Respond for CloudflareResponder {
                 let _applied = handle(&mut state, &call);
                 views::failure(errors::injected(status.http_status, status.code, status.message.as_deref()))
             }
-            // Delay is applied by the front after this answer; reset and hang never reach here.
+            // The front applies a delay after this response, and reset or hang requests never reach the emulation.
             Some(FaultAction::Delay(_)) | Some(FaultAction::Reset) | Some(FaultAction::Hang) | None => {
                 handle(&mut state, &call)
             }
@@ -168,9 +168,9 @@ fn dispatch(state: &mut State, principal: Principal, call: &Call<'_>) -> Result<
 /// `GET /user/tokens/verify` and `GET /accounts/{account_id}/tokens/verify`.
 ///
 /// Disabled and expired tokens still get 200 with their status, per the spec's
-/// status enum. NOTE: Cloudflare does not document the answer for a token before
-/// its `not_before`; the emulation reports `active` with `not_before` set and
-/// leaves out the "valid and active" message, and other endpoints reject it.
+/// status enum. NOTE: Cloudflare does not document the response for a token before
+/// its `not_before`. The emulation reports `active` with `not_before` set and
+/// without the "valid and active" message, and the other endpoints reject the token.
 fn verify(state: &State, principal: Principal, account_id: Option<&str>, now: DateTime<Utc>) -> Result<ApiResponse, ApiError> {
     let Principal::Token(index) = principal else {
         return Err(errors::authorization_required());
@@ -232,7 +232,7 @@ fn list_zones(state: &State, principal: Principal, query: &Query) -> Result<ApiR
     Ok(views::success_list(page.into_iter().map(views::zone_json).collect(), info))
 }
 
-/// Finds a zone the principal's resources cover; anything else is answered like an invalid id.
+/// Finds a zone the principal's resources cover. Any other id gets the invalid-id error, as an unknown one does.
 fn visible_zone<'a>(state: &'a State, principal: Principal, zone_id: &str, path: &str) -> Result<&'a Zone, ApiError> {
     state
         .zone_by_id(zone_id)
@@ -358,7 +358,7 @@ fn qualify_name(raw: &str, zone: &str) -> Option<String> {
     is_in_zone(&name, zone).then_some(name)
 }
 
-/// Finds a record of a visible zone; a malformed record id is answered like an invalid route.
+/// Finds a record of a visible zone. A malformed record id gets the invalid-id error.
 fn find_record(state: &State, zone: &Zone, record_id: &str, path: &str) -> Result<usize, ApiError> {
     if !is_lower_hex(record_id, 32) {
         return Err(errors::no_route(path));

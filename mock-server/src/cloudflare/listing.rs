@@ -56,8 +56,8 @@ pub(crate) fn dotted_filters(query: &Query, field: &str) -> Vec<TextFilter> {
     filters
 }
 
-/// The zone list's `name` filter, which also accepts an operator prefix such as
-/// `name=contains:example` (the zones endpoint's documented operators).
+/// Returns the zone list's `name` filters. Besides the dotted forms, the plain form
+/// accepts an operator prefix such as `name=contains:example`, as the zones endpoint documents.
 pub(crate) fn zone_name_filters(query: &Query) -> Vec<TextFilter> {
     dotted_filters(query, "name")
         .into_iter()
@@ -110,7 +110,7 @@ pub(crate) fn page_request(query: &Query, default_size: u64, min: u64, max: u64)
 /// Cuts one page out of `items` and builds the matching `result_info`.
 ///
 /// A page past the end is empty with status 200, which the Python SDK's
-/// auto-pagination relies on to stop (`SyncV4PagePaginationArray` asks for
+/// auto-pagination relies on to stop (`SyncV4PagePaginationArray` requests
 /// `page + 1` until a page comes back empty).
 pub(crate) fn paginate<T: Clone>(items: &[T], request: PageRequest) -> (Vec<T>, Value) {
     let total = items.len() as u64;

@@ -206,7 +206,7 @@ impl CloudflareMock {
         self.shared.lock().records.clone()
     }
 
-    /// Every request received so far, oldest first (the last 100,000 at most).
+    /// Returns every request received so far, oldest first (at most the last 100,000).
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.shared.lock().log.snapshot()
     }

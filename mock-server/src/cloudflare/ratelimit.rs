@@ -61,7 +61,7 @@ impl RateLimiter {
         }
         entry.recent.push_back(now);
 
-        let oldest = *entry.recent.front().expect("the window holds the request just counted");
+        let oldest = *entry.recent.front().expect("the window contains the request just counted");
         let reset = self.window.saturating_sub(now.duration_since(oldest));
         Ok(Some(Quota {
             limit: self.limit,

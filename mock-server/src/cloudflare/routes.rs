@@ -56,7 +56,7 @@ impl Route {
         }
     }
 
-    /// The fault step of this endpoint; zone and record lookups by id count as [`Step::Other`].
+    /// Returns the fault step of this endpoint. Zone and record lookups by id count as [`Step::Other`].
     pub(crate) fn step(&self) -> Step {
         match self {
             Route::UserTokenVerify => Step::Verify,

@@ -168,7 +168,7 @@ pub struct TokenSpec {
     /// Client IP address filter (CIDRs or single addresses); empty allows every address.
     #[serde(default)]
     pub allowed_ips: Vec<IpFilter>,
-    /// A rolled or deleted token: every call answers 401 "Invalid API Token".
+    /// Marks a rolled or deleted token: every call gets 401 "Invalid API Token".
     #[serde(default)]
     pub revoked: bool,
 }

@@ -98,12 +98,12 @@ impl ApiResponse {
     }
 }
 
-/// `{success: true, errors: [], messages, result}`.
+/// Builds `{success: true, errors: [], messages, result}`.
 pub(crate) fn success(result: Value, messages: Value) -> ApiResponse {
     ApiResponse::json(200, &json!({ "success": true, "errors": [], "messages": messages, "result": result }))
 }
 
-/// A list response with `result_info`.
+/// Builds a list response with `result_info`.
 pub(crate) fn success_list(result: Vec<Value>, result_info: Value) -> ApiResponse {
     ApiResponse::json(
         200,
@@ -111,7 +111,7 @@ pub(crate) fn success_list(result: Vec<Value>, result_info: Value) -> ApiRespons
     )
 }
 
-/// `{success: false, errors, messages: [], result: null}`.
+/// Builds `{success: false, errors, messages: [], result: null}`.
 pub(crate) fn failure(error: ApiError) -> ApiResponse {
     let errors: Vec<Value> = error.errors.iter().map(|detail| detail.to_json()).collect();
     let mut response = ApiResponse::json(
@@ -122,7 +122,7 @@ pub(crate) fn failure(error: ApiError) -> ApiResponse {
     response
 }
 
-/// A 200 answer whose body is an HTML error page instead of JSON, as an edge proxy might send.
+/// Builds a 200 response whose body is an HTML error page instead of JSON, as an edge proxy might send.
 pub(crate) fn malformed() -> ApiResponse {
     ApiResponse {
         status: 200,

@@ -85,7 +85,7 @@ pub fn cloudflare(server: &MockServer) -> &CloudflareMock {
     server.cloudflare().expect("scenario has a cloudflare section")
 }
 
-/// A client that never uses a proxy and gives up after `timeout`.
+/// Builds a client that never uses a proxy and gives up after `timeout`.
 pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder().no_proxy().timeout(timeout).build().expect("client builds")
 }
