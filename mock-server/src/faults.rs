@@ -41,7 +41,12 @@ fn default_one() -> u64 {
 impl<S> Fault<S> {
     /// Creates a fault that affects the first request of `step` once.
     pub fn new(step: S, action: FaultAction) -> Fault<S> {
-        Fault { step, nth: 1, times: 1, action }
+        Fault {
+            step,
+            nth: 1,
+            times: 1,
+            action,
+        }
     }
 
     /// Starts the fault at the `nth` occurrence of its step (1-based).
@@ -105,7 +110,15 @@ impl FaultAction {
     }
 }
 
-const ACTION_NAMES: &[&str] = &["status", "apply_then_status", "rate_limit", "malformed", "delay", "reset", "hang"];
+const ACTION_NAMES: &[&str] = &[
+    "status",
+    "apply_then_status",
+    "rate_limit",
+    "malformed",
+    "delay",
+    "reset",
+    "hang",
+];
 
 impl<'de> Deserialize<'de> for FaultAction {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FaultAction, D::Error> {
@@ -121,7 +134,9 @@ impl<'de> Visitor<'de> for FaultActionVisitor {
     type Value = FaultAction;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("a fault action: reset, hang, malformed, or a one-key map such as {status: 500}")
+        formatter.write_str(
+            "a fault action: reset, hang, malformed, or a one-key map such as {status: 500}",
+        )
     }
 
     fn visit_str<E: de::Error>(self, word: &str) -> Result<FaultAction, E> {
@@ -136,12 +151,17 @@ impl<'de> Visitor<'de> for FaultActionVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FaultAction, A::Error> {
         let Some(name) = map.next_key::<String>()? else {
-            return Err(de::Error::custom("empty fault action: expected one key such as `status`"));
+            return Err(de::Error::custom(
+                "empty fault action: expected one key such as `status`",
+            ));
         };
         let action = match name.as_str() {
             "status" => FaultAction::Status(map.next_value()?),
             "apply_then_status" => FaultAction::ApplyThenStatus(map.next_value()?),
-            "rate_limit" => FaultAction::RateLimit(map.next_value::<Option<RateLimitFault>>()?.unwrap_or_default()),
+            "rate_limit" => FaultAction::RateLimit(
+                map.next_value::<Option<RateLimitFault>>()?
+                    .unwrap_or_default(),
+            ),
             "delay" => FaultAction::Delay(map.next_value()?),
             "malformed" | "reset" | "hang" => {
                 map.next_value::<de::IgnoredAny>()?;
@@ -176,7 +196,11 @@ pub struct StatusFault {
 impl StatusFault {
     /// Creates a fault response with the provider's default error code and message.
     pub fn new(http_status: u16) -> StatusFault {
-        StatusFault { http_status, code: None, message: None }
+        StatusFault {
+            http_status,
+            code: None,
+            message: None,
+        }
     }
 
     /// Sets the provider error code and message of the response body.
@@ -206,10 +230,21 @@ impl TryFrom<StatusFaultSpec> for StatusFault {
     fn try_from(spec: StatusFaultSpec) -> Result<StatusFault, String> {
         let fault = match spec {
             StatusFaultSpec::Short(http_status) => StatusFault::new(http_status),
-            StatusFaultSpec::Full { http_status, code, message } => StatusFault { http_status, code, message },
+            StatusFaultSpec::Full {
+                http_status,
+                code,
+                message,
+            } => StatusFault {
+                http_status,
+                code,
+                message,
+            },
         };
         if !(100..=599).contains(&fault.http_status) {
-            return Err(format!("invalid HTTP status {} in fault: expected 100 to 599", fault.http_status));
+            return Err(format!(
+                "invalid HTTP status {} in fault: expected 100 to 599",
+                fault.http_status
+            ));
         }
         Ok(fault)
     }
@@ -265,7 +300,8 @@ impl<S: FaultStep> FaultSet<S> {
             }
             rule.seen += 1;
             let start = rule.fault.nth.max(1);
-            let in_range = rule.seen >= start && (rule.fault.times == 0 || rule.seen < start + rule.fault.times);
+            let in_range = rule.seen >= start
+                && (rule.fault.times == 0 || rule.seen < start + rule.fault.times);
             if in_range && hit.is_none() {
                 hit = Some(rule.fault.action.clone());
             }
@@ -294,8 +330,12 @@ mod tests {
 
     #[test]
     fn nth_and_times_select_occurrences() {
-        let mut set = FaultSet::new([Fault::new(TestStep::Read, FaultAction::Reset).nth(2).times(2)]);
-        let hits: Vec<bool> = (0..5).map(|_| set.evaluate(TestStep::Read).is_some()).collect();
+        let mut set = FaultSet::new([Fault::new(TestStep::Read, FaultAction::Reset)
+            .nth(2)
+            .times(2)]);
+        let hits: Vec<bool> = (0..5)
+            .map(|_| set.evaluate(TestStep::Read).is_some())
+            .collect();
         assert_eq!(hits, [false, true, true, false, false]);
     }
 
@@ -349,21 +389,24 @@ mod tests {
 
     #[test]
     fn unknown_action_is_rejected() {
-        let result: Result<Fault<TestStep>, _> = serde_yaml_ng::from_str("{step: read, action: explode}");
+        let result: Result<Fault<TestStep>, _> =
+            serde_yaml_ng::from_str("{step: read, action: explode}");
         let error = result.unwrap_err().to_string();
         assert!(error.contains("explode"), "{error}");
     }
 
     #[test]
     fn two_actions_are_rejected() {
-        let result: Result<Fault<TestStep>, _> = serde_yaml_ng::from_str("{step: read, action: {status: 500, delay: 10}}");
+        let result: Result<Fault<TestStep>, _> =
+            serde_yaml_ng::from_str("{step: read, action: {status: 500, delay: 10}}");
         let error = result.unwrap_err().to_string();
         assert!(error.contains("second key"), "{error}");
     }
 
     #[test]
     fn out_of_range_status_is_rejected() {
-        let result: Result<Fault<TestStep>, _> = serde_yaml_ng::from_str("{step: read, action: {status: 999}}");
+        let result: Result<Fault<TestStep>, _> =
+            serde_yaml_ng::from_str("{step: read, action: {status: 999}}");
         let error = result.unwrap_err().to_string();
         assert!(error.contains("999"), "{error}");
     }

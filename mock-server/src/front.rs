@@ -49,7 +49,10 @@ pub(crate) struct IncomingRequest {
 impl IncomingRequest {
     /// Returns the first value of the header `name` (lowercase).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     fn target(&self) -> String {
@@ -68,7 +71,10 @@ pub(crate) enum Disposition {
     /// Keep the connection open without sending a response.
     Hang,
     /// Wait `delay_before`, forward to the emulation, then wait `delay_after` before sending the response.
-    Forward { delay_before: Duration, delay_after: Duration },
+    Forward {
+        delay_before: Duration,
+        delay_after: Duration,
+    },
 }
 
 /// The provider side of the front: classifies, logs and decides.
@@ -87,7 +93,11 @@ pub(crate) struct FrontListener {
 
 impl FrontListener {
     /// Binds `listen` and starts relaying to the emulation at `upstream`.
-    pub(crate) async fn bind(listen: SocketAddr, upstream: SocketAddr, gate: Arc<dyn Gate>) -> io::Result<FrontListener> {
+    pub(crate) async fn bind(
+        listen: SocketAddr,
+        upstream: SocketAddr,
+        gate: Arc<dyn Gate>,
+    ) -> io::Result<FrontListener> {
         if !listen.ip().is_loopback() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -97,7 +107,10 @@ impl FrontListener {
         let listener = TcpListener::bind(listen).await?;
         let local_addr = listener.local_addr()?;
         let accept_task = tokio::spawn(accept_loop(listener, upstream, gate));
-        Ok(FrontListener { local_addr, accept_task })
+        Ok(FrontListener {
+            local_addr,
+            accept_task,
+        })
     }
 
     pub(crate) fn local_addr(&self) -> SocketAddr {
@@ -150,11 +163,19 @@ struct FrontError {
 
 impl FrontError {
     fn new(status: u16, message: impl Into<String>) -> FrontError {
-        FrontError { status, message: message.into() }
+        FrontError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
-async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, upstream: SocketAddr, gate: Arc<dyn Gate>) {
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    upstream: SocketAddr,
+    gate: Arc<dyn Gate>,
+) {
     let _ = stream.set_nodelay(true);
     let mut buffer: Vec<u8> = Vec::new();
     loop {
@@ -166,7 +187,12 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, upstream: Soc
                 return;
             }
         };
-        if head.expects_continue && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
+        if head.expects_continue
+            && stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .is_err()
+        {
             return;
         }
         let body = match read_body(&mut stream, &mut buffer, head.content_length).await {
@@ -194,20 +220,32 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, upstream: Soc
                 hold_until_closed(stream).await;
                 return;
             }
-            Disposition::Forward { delay_before, delay_after } => {
+            Disposition::Forward {
+                delay_before,
+                delay_after,
+            } => {
                 tokio::time::sleep(delay_before).await;
                 let response = match forward(upstream, &request, &body, seq).await {
                     Ok(response) => response,
                     Err(error) => {
                         warn!(seq, %error, "forwarding a request to the emulation failed");
                         gate.complete(seq, 502);
-                        let _ = write_plain_response(&mut stream, 502, "the mock's emulation sent no valid response").await;
+                        let _ = write_plain_response(
+                            &mut stream,
+                            502,
+                            "the mock's emulation sent no valid response",
+                        )
+                        .await;
                         return;
                     }
                 };
                 gate.complete(seq, response.status);
                 tokio::time::sleep(delay_after).await;
-                if write_response(&mut stream, &response, head.keep_alive).await.is_err() || !head.keep_alive {
+                if write_response(&mut stream, &response, head.keep_alive)
+                    .await
+                    .is_err()
+                    || !head.keep_alive
+                {
                     return;
                 }
             }
@@ -218,7 +256,10 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, upstream: Soc
 /// Reads one request head from `stream`, keeping any bytes past it in `buffer`.
 ///
 /// Returns `Ok(None)` when the client closes the connection between requests.
-async fn read_request_head(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Option<RequestHead>, FrontError> {
+async fn read_request_head(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> Result<Option<RequestHead>, FrontError> {
     loop {
         if !buffer.is_empty() {
             let mut header_slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -230,18 +271,29 @@ async fn read_request_head(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Resu
                     return Ok(Some(head));
                 }
                 Ok(httparse::Status::Partial) => {}
-                Err(error) => return Err(FrontError::new(400, format!("invalid HTTP request: {error}"))),
+                Err(error) => {
+                    return Err(FrontError::new(
+                        400,
+                        format!("invalid HTTP request: {error}"),
+                    ))
+                }
             }
             if buffer.len() > MAX_HEAD_BYTES {
                 return Err(FrontError::new(431, "request head is larger than 64 KiB"));
             }
         }
-        let read = stream.read_buf(buffer).await.map_err(|error| FrontError::new(400, error.to_string()))?;
+        let read = stream
+            .read_buf(buffer)
+            .await
+            .map_err(|error| FrontError::new(400, error.to_string()))?;
         if read == 0 {
             if buffer.is_empty() {
                 return Ok(None);
             }
-            return Err(FrontError::new(400, "connection closed in the middle of a request head"));
+            return Err(FrontError::new(
+                400,
+                "connection closed in the middle of a request head",
+            ));
         }
     }
 }
@@ -256,10 +308,18 @@ fn interpret_head(parsed: &httparse::Request<'_, '_>) -> Result<RequestHead, Fro
         let value = String::from_utf8_lossy(header.value).trim().to_string();
         headers.push((header.name.to_ascii_lowercase(), value));
     }
-    let find = |name: &str| headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
 
     if find("transfer-encoding").is_some() {
-        return Err(FrontError::new(501, "chunked request bodies are not supported; send Content-Length"));
+        return Err(FrontError::new(
+            501,
+            "chunked request bodies are not supported; send Content-Length",
+        ));
     }
     let content_length = match find("content-length") {
         None => 0,
@@ -272,14 +332,21 @@ fn interpret_head(parsed: &httparse::Request<'_, '_>) -> Result<RequestHead, Fro
     }
 
     let connection = find("connection").unwrap_or("").to_ascii_lowercase();
-    let keep_alive = if http_1_0 { connection.contains("keep-alive") } else { !connection.contains("close") };
-    let expects_continue = find("expect").is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
+    let keep_alive = if http_1_0 {
+        connection.contains("keep-alive")
+    } else {
+        !connection.contains("close")
+    };
+    let expects_continue =
+        find("expect").is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
 
     // Accept absolute-form targets (`http://host/path`) as well as the usual origin form.
     let origin_form = match target.find("://") {
         Some(scheme_end) => {
             let after_scheme = &target[scheme_end + 3..];
-            after_scheme.find('/').map_or("/", |slash| &after_scheme[slash..])
+            after_scheme
+                .find('/')
+                .map_or("/", |slash| &after_scheme[slash..])
         }
         None => target,
     };
@@ -288,13 +355,28 @@ fn interpret_head(parsed: &httparse::Request<'_, '_>) -> Result<RequestHead, Fro
         None => (origin_form.to_string(), None),
     };
 
-    Ok(RequestHead { method, path, query, headers, content_length, keep_alive, expects_continue })
+    Ok(RequestHead {
+        method,
+        path,
+        query,
+        headers,
+        content_length,
+        keep_alive,
+        expects_continue,
+    })
 }
 
-async fn read_body(stream: &mut TcpStream, buffer: &mut Vec<u8>, length: usize) -> io::Result<Vec<u8>> {
+async fn read_body(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    length: usize,
+) -> io::Result<Vec<u8>> {
     while buffer.len() < length {
         if stream.read_buf(buffer).await? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed inside the body"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed inside the body",
+            ));
         }
     }
     Ok(buffer.drain(..length).collect())
@@ -327,17 +409,34 @@ struct UpstreamResponse {
 }
 
 /// Sends the request to the emulation on a fresh connection and reads the whole response.
-async fn forward(upstream: SocketAddr, request: &IncomingRequest, body: &[u8], seq: u64) -> io::Result<UpstreamResponse> {
-    let mut head = format!("{} {} HTTP/1.1\r\nhost: {}\r\n", request.method, request.target(), upstream);
+async fn forward(
+    upstream: SocketAddr,
+    request: &IncomingRequest,
+    body: &[u8],
+    seq: u64,
+) -> io::Result<UpstreamResponse> {
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nhost: {}\r\n",
+        request.method,
+        request.target(),
+        upstream
+    );
     for (name, value) in &request.headers {
-        if is_hop_by_hop(name) || name == "host" || name == "expect" || name.starts_with(INTERNAL_HEADER_PREFIX) {
+        if is_hop_by_hop(name)
+            || name == "host"
+            || name == "expect"
+            || name.starts_with(INTERNAL_HEADER_PREFIX)
+        {
             continue;
         }
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str(&format!("{SEQ_HEADER}: {seq}\r\n"));
     head.push_str(&format!("{PEER_HEADER}: {}\r\n", request.peer.ip()));
-    head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
 
     let mut connection = TcpStream::connect(upstream).await?;
     connection.write_all(head.as_bytes()).await?;
@@ -352,8 +451,16 @@ fn parse_upstream_response(raw: &[u8]) -> io::Result<UpstreamResponse> {
     let mut parsed = httparse::Response::new(&mut header_slots);
     let head_len = match parsed.parse(raw) {
         Ok(httparse::Status::Complete(head_len)) => head_len,
-        Ok(httparse::Status::Partial) => return Err(io::Error::other("incomplete response head from the emulation")),
-        Err(error) => return Err(io::Error::other(format!("invalid response from the emulation: {error}"))),
+        Ok(httparse::Status::Partial) => {
+            return Err(io::Error::other(
+                "incomplete response head from the emulation",
+            ))
+        }
+        Err(error) => {
+            return Err(io::Error::other(format!(
+                "invalid response from the emulation: {error}"
+            )))
+        }
     };
 
     let mut headers = Vec::with_capacity(parsed.headers.len());
@@ -362,7 +469,9 @@ fn parse_upstream_response(raw: &[u8]) -> io::Result<UpstreamResponse> {
         let name = header.name.to_ascii_lowercase();
         let value = String::from_utf8_lossy(header.value).trim().to_string();
         if name == "transfer-encoding" {
-            return Err(io::Error::other("chunked response from the emulation is not supported"));
+            return Err(io::Error::other(
+                "chunked response from the emulation is not supported",
+            ));
         }
         if name == "content-length" {
             content_length = value.parse::<usize>().ok();
@@ -382,7 +491,11 @@ fn parse_upstream_response(raw: &[u8]) -> io::Result<UpstreamResponse> {
     })
 }
 
-async fn write_response(stream: &mut TcpStream, response: &UpstreamResponse, keep_alive: bool) -> io::Result<()> {
+async fn write_response(
+    stream: &mut TcpStream,
+    response: &UpstreamResponse,
+    keep_alive: bool,
+) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, response.reason);
     for (name, value) in &response.headers {
         if is_hop_by_hop(name) || name.starts_with(INTERNAL_HEADER_PREFIX) {
@@ -400,7 +513,11 @@ async fn write_response(stream: &mut TcpStream, response: &UpstreamResponse, kee
     stream.flush().await
 }
 
-async fn write_plain_response(stream: &mut TcpStream, status: u16, message: &str) -> io::Result<()> {
+async fn write_plain_response(
+    stream: &mut TcpStream,
+    status: u16,
+    message: &str,
+) -> io::Result<()> {
     let text = format!(
         "HTTP/1.1 {status} {}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{message}",
         reason_phrase(status),
@@ -413,7 +530,14 @@ async fn write_plain_response(stream: &mut TcpStream, status: u16, message: &str
 fn is_hop_by_hop(name: &str) -> bool {
     matches!(
         name,
-        "connection" | "keep-alive" | "proxy-connection" | "transfer-encoding" | "te" | "trailer" | "upgrade" | "content-length"
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "content-length"
     )
 }
 

@@ -15,7 +15,10 @@ pub(crate) fn hex_id(kind: &str, seed: &str) -> String {
 
 /// Reports whether `text` is exactly `len` lowercase hexadecimal characters.
 pub(crate) fn is_lower_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]

@@ -58,7 +58,10 @@ impl MockServer {
     ///
     /// The first provider started gets the port of `listen` (0 picks a free one);
     /// the others get free ports. Rejects addresses outside the loopback range.
-    pub async fn start_on(scenario: Scenario, listen: SocketAddr) -> Result<MockServer, StartError> {
+    pub async fn start_on(
+        scenario: Scenario,
+        listen: SocketAddr,
+    ) -> Result<MockServer, StartError> {
         if !listen.ip().is_loopback() {
             return Err(StartError::NotLoopback(listen));
         }

@@ -43,7 +43,10 @@ pub(crate) struct RequestLog<S> {
 
 impl<S: Clone> RequestLog<S> {
     pub(crate) fn new() -> RequestLog<S> {
-        RequestLog { entries: VecDeque::new(), next_seq: 1 }
+        RequestLog {
+            entries: VecDeque::new(),
+            next_seq: 1,
+        }
     }
 
     /// Appends `entry` under the next sequence number and returns that number.

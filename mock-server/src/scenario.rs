@@ -77,19 +77,27 @@ pub(crate) fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>
         .map_err(|error| format!("invalid duration in time {text:?}: {error}"))?;
     let delta = chrono::Duration::from_std(duration)
         .map_err(|_| format!("duration in time {text:?} is too large"))?;
-    let shifted = if future { now.checked_add_signed(delta) } else { now.checked_sub_signed(delta) };
+    let shifted = if future {
+        now.checked_add_signed(delta)
+    } else {
+        now.checked_sub_signed(delta)
+    };
     shifted.ok_or_else(|| format!("time {text:?} is out of range"))
 }
 
 /// Serde helper for an optional time field written in [`parse_time`] syntax.
-pub(crate) fn deserialize_optional_time<'de, D>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error>
+pub(crate) fn deserialize_optional_time<'de, D>(
+    deserializer: D,
+) -> Result<Option<DateTime<Utc>>, D::Error>
 where
     D: Deserializer<'de>,
 {
     let text: Option<String> = Option::deserialize(deserializer)?;
     match text {
         None => Ok(None),
-        Some(text) => parse_time(&text, Utc::now()).map(Some).map_err(serde::de::Error::custom),
+        Some(text) => parse_time(&text, Utc::now())
+            .map(Some)
+            .map_err(serde::de::Error::custom),
     }
 }
 
@@ -115,7 +123,10 @@ mod tests {
         assert_eq!(parse_time("in 5d", now).unwrap(), now + day * 5);
         assert_eq!(parse_time("+5d", now).unwrap(), now + day * 5);
         assert_eq!(parse_time("-1d", now).unwrap(), now - day);
-        assert_eq!(parse_time("2h ago", now).unwrap(), now - chrono::Duration::hours(2));
+        assert_eq!(
+            parse_time("2h ago", now).unwrap(),
+            now - chrono::Duration::hours(2)
+        );
         assert_eq!(parse_time("now", now).unwrap(), now);
     }
 

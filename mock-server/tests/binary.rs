@@ -25,7 +25,12 @@ async fn binary_prints_url_and_serves() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(url.ends_with("/client/v4"), "{url}");
 
-    let response = common::client().get(format!("{url}/user/tokens/verify")).bearer_auth(FULL_TOKEN).send().await.unwrap();
+    let response = common::client()
+        .get(format!("{url}/user/tokens/verify"))
+        .bearer_auth(FULL_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
 }
 
@@ -45,7 +50,11 @@ fn binary_stops_on_sigterm() {
     let path = write_scenario(&dir, &scenario_yaml());
     let mut mock = MockProcess::spawn(&path, &["--ignore-stdin"]);
 
-    let status = Command::new("kill").arg("-TERM").arg(mock.child.id().to_string()).status().expect("kill runs");
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(mock.child.id().to_string())
+        .status()
+        .expect("kill runs");
     assert!(status.success());
     assert_eq!(mock.wait_for_exit(Duration::from_secs(10)), Some(0));
 }
@@ -70,8 +79,15 @@ fn binary_rejects_non_loopback_listen() {
 #[test]
 fn binary_reports_invalid_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_scenario(&dir, "cloudflare:\n  zones: [{name: example.com, account: nobody}]\n");
-    let output = Command::new(env!("CARGO_BIN_EXE_acme-token-mock")).arg("--scenario").arg(&path).output().unwrap();
+    let path = write_scenario(
+        &dir,
+        "cloudflare:\n  zones: [{name: example.com, account: nobody}]\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_acme-token-mock"))
+        .arg("--scenario")
+        .arg(&path)
+        .output()
+        .unwrap();
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -84,8 +100,15 @@ fn binary_listens_on_requested_port() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(&dir, &scenario_yaml());
     // Find a free port, release it, and ask the mock for it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mock = MockProcess::spawn(&path, &["--listen", &format!("127.0.0.1:{port}")]);
 
-    assert_eq!(mock.url("cloudflare"), format!("http://127.0.0.1:{port}/client/v4"));
+    assert_eq!(
+        mock.url("cloudflare"),
+        format!("http://127.0.0.1:{port}/client/v4")
+    );
 }

@@ -32,19 +32,31 @@ async fn global_key_as_bearer_is_6003_6111() {
     assert_failure(&reply, 400, &[6003]);
     assert_eq!(reply.first_message(), "Invalid request headers");
     assert_eq!(reply.chain_codes(), vec![6111]);
-    assert_eq!(reply.body["errors"][0]["error_chain"][0]["message"], "Invalid format for Authorization header");
+    assert_eq!(
+        reply.body["errors"][0]["error_chain"][0]["message"],
+        "Invalid format for Authorization header"
+    );
 }
 
 #[tokio::test]
 async fn token_as_auth_key_is_6003_6103() {
     let server = start().await;
-    let url = format!("{}/zones?name=example.com", server.cloudflare_url().unwrap());
-    let request = client().get(url).header("X-Auth-Email", GLOBAL_EMAIL).header("X-Auth-Key", FULL_TOKEN);
+    let url = format!(
+        "{}/zones?name=example.com",
+        server.cloudflare_url().unwrap()
+    );
+    let request = client()
+        .get(url)
+        .header("X-Auth-Email", GLOBAL_EMAIL)
+        .header("X-Auth-Key", FULL_TOKEN);
     let reply = send(request).await;
 
     assert_failure(&reply, 400, &[6003]);
     assert_eq!(reply.chain_codes(), vec![6103]);
-    assert_eq!(reply.body["errors"][0]["error_chain"][0]["message"], "Invalid format for X-Auth-Key header");
+    assert_eq!(
+        reply.body["errors"][0]["error_chain"][0]["message"],
+        "Invalid format for X-Auth-Key header"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +92,11 @@ async fn missing_credentials_is_9106() {
 async fn unknown_and_revoked_tokens_are_401_1000() {
     let server = start().await;
     for token in ["cf-never-issued-0000000000000000000000000", REVOKED_TOKEN] {
-        for path in ["/user/tokens/verify", "/zones?name=example.com", &format!("/zones/{COM_ZONE}/dns_records")] {
+        for path in [
+            "/user/tokens/verify",
+            "/zones?name=example.com",
+            &format!("/zones/{COM_ZONE}/dns_records"),
+        ] {
             let reply = get_with_token(&server, token, path).await;
             assert_failure(&reply, 401, &[1000]);
             assert_eq!(reply.first_message(), "Invalid API Token", "{path}");
@@ -105,8 +121,17 @@ async fn wrong_global_key_pair_is_403_9103() {
 async fn bearer_wins_over_email_header() {
     // cert-manager sends X-Auth-Email next to the bearer token when the issuer sets `email`.
     let server = start().await;
-    let url = format!("{}/zones?name=example.com", server.cloudflare_url().unwrap());
-    let reply = send(client().get(url).bearer_auth(FULL_TOKEN).header("X-Auth-Email", GLOBAL_EMAIL)).await;
+    let url = format!(
+        "{}/zones?name=example.com",
+        server.cloudflare_url().unwrap()
+    );
+    let reply = send(
+        client()
+            .get(url)
+            .bearer_auth(FULL_TOKEN)
+            .header("X-Auth-Email", GLOBAL_EMAIL),
+    )
+    .await;
 
     assert_success(&reply);
 }
@@ -135,10 +160,22 @@ async fn ip_filter_rejects_every_call_with_9109() {
     for path in &paths {
         let reply = get_with_token(&server, IP_FILTERED_TOKEN, path).await;
         assert_failure(&reply, 403, &[9109]);
-        assert_eq!(reply.first_message(), "Cannot use the access token from location: 127.0.0.1", "{path}");
+        assert_eq!(
+            reply.first_message(),
+            "Cannot use the access token from location: 127.0.0.1",
+            "{path}"
+        );
     }
 
-    let create = create_txt(&server, IP_FILTERED_TOKEN, COM_ZONE, "_acme-challenge.example.com", "probe", 120).await;
+    let create = create_txt(
+        &server,
+        IP_FILTERED_TOKEN,
+        COM_ZONE,
+        "_acme-challenge.example.com",
+        "probe",
+        120,
+    )
+    .await;
     assert_failure(&create, 403, &[9109]);
     assert_eq!(cloudflare(&server).records("example.com").len(), 2);
 }
@@ -162,7 +199,10 @@ async fn verify_user_token() {
     assert_eq!(result["status"], "active");
     assert!(result.get("expires_on").is_none(), "{result}");
     assert_eq!(reply.body["messages"][0]["code"], 10000);
-    assert_eq!(reply.body["messages"][0]["message"], "This API Token is valid and active");
+    assert_eq!(
+        reply.body["messages"][0]["message"],
+        "This API Token is valid and active"
+    );
 }
 
 #[tokio::test]
@@ -174,8 +214,12 @@ async fn verify_reports_expiry_date() {
     assert_eq!(result["status"], "active");
     let expires_on = result["expires_on"].as_str().expect("expires_on is set");
     let expiry = chrono::DateTime::parse_from_rfc3339(expires_on).expect("expires_on is RFC 3339");
-    let days_left = (expiry.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours() as f64 / 24.0;
-    assert!((4.9..=5.0).contains(&days_left), "expires in {days_left} days");
+    let days_left =
+        (expiry.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours() as f64 / 24.0;
+    assert!(
+        (4.9..=5.0).contains(&days_left),
+        "expires in {days_left} days"
+    );
 }
 
 #[tokio::test]
@@ -211,7 +255,12 @@ async fn verify_not_yet_valid_token() {
 #[tokio::test]
 async fn verify_account_token() {
     let server = start().await;
-    let reply = get_with_token(&server, ACCOUNT_TOKEN, &format!("/accounts/{ACCOUNT_TWO}/tokens/verify")).await;
+    let reply = get_with_token(
+        &server,
+        ACCOUNT_TOKEN,
+        &format!("/accounts/{ACCOUNT_TWO}/tokens/verify"),
+    )
+    .await;
 
     let result = assert_success(&reply);
     assert_eq!(result["id"], ACCOUNT_TOKEN_ID);
@@ -224,14 +273,30 @@ async fn verify_rejects_wrong_token_kind() {
     let account_on_user = get_with_token(&server, ACCOUNT_TOKEN, "/user/tokens/verify").await;
     assert_failure(&account_on_user, 403, &[9109]);
 
-    let other_account = get_with_token(&server, ACCOUNT_TOKEN, &format!("/accounts/{ACCOUNT_ONE}/tokens/verify")).await;
+    let other_account = get_with_token(
+        &server,
+        ACCOUNT_TOKEN,
+        &format!("/accounts/{ACCOUNT_ONE}/tokens/verify"),
+    )
+    .await;
     assert_failure(&other_account, 403, &[9109]);
 
-    let user_on_account = get_with_token(&server, FULL_TOKEN, &format!("/accounts/{ACCOUNT_ONE}/tokens/verify")).await;
+    let user_on_account = get_with_token(
+        &server,
+        FULL_TOKEN,
+        &format!("/accounts/{ACCOUNT_ONE}/tokens/verify"),
+    )
+    .await;
     assert_failure(&user_on_account, 403, &[9109]);
 
     let url = format!("{}/user/tokens/verify", server.cloudflare_url().unwrap());
-    let global = send(client().get(url).header("X-Auth-Email", GLOBAL_EMAIL).header("X-Auth-Key", GLOBAL_KEY)).await;
+    let global = send(
+        client()
+            .get(url)
+            .header("X-Auth-Email", GLOBAL_EMAIL)
+            .header("X-Auth-Key", GLOBAL_KEY),
+    )
+    .await;
     assert_failure(&global, 400, &[1001]);
     assert_eq!(global.first_message(), "Missing \"Authorization\" header");
 }
@@ -247,7 +312,10 @@ async fn zone_object_shape() {
     assert_eq!(zone["id"], COM_ZONE);
     assert_eq!(zone["name"], "example.com");
     assert_eq!(zone["status"], "active");
-    assert_eq!(zone["account"], json!({"id": ACCOUNT_ONE, "name": "Example Org"}));
+    assert_eq!(
+        zone["account"],
+        json!({"id": ACCOUNT_ONE, "name": "Example Org"})
+    );
     assert_eq!(zone["name_servers"].as_array().unwrap().len(), 2);
 }
 
@@ -268,10 +336,20 @@ async fn zone_restricted_token_sees_only_its_zones() {
     assert_eq!(com.body["result_info"]["total_count"], 0);
 
     let all = get_with_token(&server, ORG_ONLY_TOKEN, "/zones").await;
-    let names: Vec<&str> = assert_success(&all).as_array().unwrap().iter().map(|z| z["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = assert_success(&all)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["example.org"]);
 
-    let records = get_with_token(&server, ORG_ONLY_TOKEN, &format!("/zones/{COM_ZONE}/dns_records")).await;
+    let records = get_with_token(
+        &server,
+        ORG_ONLY_TOKEN,
+        &format!("/zones/{COM_ZONE}/dns_records"),
+    )
+    .await;
     assert_failure(&records, 400, &[7003, 7000]);
     assert_eq!(
         records.first_message(),
@@ -283,7 +361,12 @@ async fn zone_restricted_token_sees_only_its_zones() {
 async fn account_token_sees_only_its_account() {
     let server = start().await;
     let reply = get_with_token(&server, ACCOUNT_TOKEN, "/zones").await;
-    let names: Vec<&str> = assert_success(&reply).as_array().unwrap().iter().map(|z| z["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = assert_success(&reply)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["example.net"]);
 }
 
@@ -291,8 +374,19 @@ async fn account_token_sees_only_its_account() {
 async fn global_key_sees_every_zone() {
     let server = start().await;
     let url = format!("{}/zones", server.cloudflare_url().unwrap());
-    let reply = send(client().get(url).header("X-Auth-Email", GLOBAL_EMAIL).header("X-Auth-Key", GLOBAL_KEY)).await;
-    let names: Vec<&str> = assert_success(&reply).as_array().unwrap().iter().map(|z| z["name"].as_str().unwrap()).collect();
+    let reply = send(
+        client()
+            .get(url)
+            .header("X-Auth-Email", GLOBAL_EMAIL)
+            .header("X-Auth-Key", GLOBAL_KEY),
+    )
+    .await;
+    let names: Vec<&str> = assert_success(&reply)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["example.com", "example.net", "example.org"]);
 }
 
@@ -302,13 +396,21 @@ async fn zone_filters() {
     let cases = [
         ("/zones?name.exact=example.org", vec!["example.org"]),
         ("/zones?name=ends_with:.net", vec!["example.net"]),
-        (&format!("/zones?account.id={ACCOUNT_ONE}") as &str, vec!["example.com", "example.org"]),
+        (
+            &format!("/zones?account.id={ACCOUNT_ONE}") as &str,
+            vec!["example.com", "example.org"],
+        ),
         ("/zones?status=pending", vec![]),
         ("/zones?name=_acme-challenge.example.com", vec![]),
     ];
     for (path, expected) in cases {
         let reply = get_with_token(&server, FULL_TOKEN, path).await;
-        let names: Vec<&str> = assert_success(&reply).as_array().unwrap().iter().map(|z| z["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = assert_success(&reply)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| z["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, expected, "{path}");
     }
 }
@@ -332,7 +434,9 @@ async fn zone_pages_past_the_end_are_empty() {
 #[tokio::test]
 async fn record_list_by_name_and_type() {
     let server = start().await;
-    let path = format!("/zones/{COM_ZONE}/dns_records?per_page=100&type=TXT&name=_acme-challenge.example.com");
+    let path = format!(
+        "/zones/{COM_ZONE}/dns_records?per_page=100&type=TXT&name=_acme-challenge.example.com"
+    );
     let reply = get_with_token(&server, READ_ONLY_TOKEN, &path).await;
 
     let records = assert_success(&reply).as_array().unwrap().clone();
@@ -370,7 +474,11 @@ async fn record_list_name_exact_and_content() {
     ];
     for (path, expected) in cases {
         let reply = get_with_token(&server, FULL_TOKEN, &path).await;
-        assert_eq!(assert_success(&reply).as_array().unwrap().len(), expected, "{path}");
+        assert_eq!(
+            assert_success(&reply).as_array().unwrap().len(),
+            expected,
+            "{path}"
+        );
     }
 }
 
@@ -378,10 +486,20 @@ async fn record_list_name_exact_and_content() {
 async fn record_pages_past_the_end_are_empty() {
     let server = start().await;
     for index in 0..6 {
-        let reply = create_txt(&server, FULL_TOKEN, COM_ZONE, "_acme-challenge.example.com", &format!("value-{index}"), 120).await;
+        let reply = create_txt(
+            &server,
+            FULL_TOKEN,
+            COM_ZONE,
+            "_acme-challenge.example.com",
+            &format!("value-{index}"),
+            120,
+        )
+        .await;
         assert_success(&reply);
     }
-    let base = format!("/zones/{COM_ZONE}/dns_records?type=TXT&name.exact=_acme-challenge.example.com&per_page=5");
+    let base = format!(
+        "/zones/{COM_ZONE}/dns_records?type=TXT&name.exact=_acme-challenge.example.com&per_page=5"
+    );
     let mut seen = Vec::new();
     for page in 1..=3 {
         let reply = get_with_token(&server, FULL_TOKEN, &format!("{base}&page={page}")).await;
@@ -396,14 +514,27 @@ async fn record_pages_past_the_end_are_empty() {
 #[tokio::test]
 async fn records_need_dns_read() {
     let server = start().await;
-    let reply = get_with_token(&server, ZONE_READ_ONLY_TOKEN, &format!("/zones/{COM_ZONE}/dns_records")).await;
+    let reply = get_with_token(
+        &server,
+        ZONE_READ_ONLY_TOKEN,
+        &format!("/zones/{COM_ZONE}/dns_records"),
+    )
+    .await;
     assert_failure(&reply, 403, &[10000]);
 }
 
 #[tokio::test]
 async fn create_and_delete_record() {
     let server = start().await;
-    let created = create_txt(&server, FULL_TOKEN, COM_ZONE, "_acme-challenge.example.com", "probe-value", 120).await;
+    let created = create_txt(
+        &server,
+        FULL_TOKEN,
+        COM_ZONE,
+        "_acme-challenge.example.com",
+        "probe-value",
+        120,
+    )
+    .await;
     let record = assert_success(&created).clone();
     assert_eq!(record["name"], "_acme-challenge.example.com");
     assert_eq!(record["content"], "probe-value");
@@ -411,13 +542,18 @@ async fn create_and_delete_record() {
     let id = record["id"].as_str().unwrap().to_string();
 
     let stored = cloudflare(&server).records("example.com");
-    assert!(stored.iter().any(|r| r.id == id && r.content == "probe-value" && r.record_type == "TXT"));
+    assert!(stored
+        .iter()
+        .any(|r| r.id == id && r.content == "probe-value" && r.record_type == "TXT"));
     // The in-flight challenge at the same name is untouched.
     assert!(stored.iter().any(|r| r.content == "in-flight-challenge"));
 
     let deleted = delete_record(&server, FULL_TOKEN, COM_ZONE, &id).await;
     assert_eq!(assert_success(&deleted), &json!({"id": id}));
-    assert!(!cloudflare(&server).records("example.com").iter().any(|r| r.id == id));
+    assert!(!cloudflare(&server)
+        .records("example.com")
+        .iter()
+        .any(|r| r.id == id));
 
     let again = delete_record(&server, FULL_TOKEN, COM_ZONE, &id).await;
     assert_failure(&again, 404, &[81044]);
@@ -428,7 +564,15 @@ async fn create_and_delete_record() {
 async fn read_only_token_cannot_create_or_delete() {
     let server = start().await;
     for token in [READ_ONLY_TOKEN, ZONE_READ_ONLY_TOKEN] {
-        let reply = create_txt(&server, token, COM_ZONE, "_acme-challenge.example.com", "probe", 120).await;
+        let reply = create_txt(
+            &server,
+            token,
+            COM_ZONE,
+            "_acme-challenge.example.com",
+            "probe",
+            120,
+        )
+        .await;
         assert_failure(&reply, 403, &[10000]);
         assert_eq!(reply.first_message(), "Authentication error");
     }
@@ -441,14 +585,30 @@ async fn read_only_token_cannot_create_or_delete() {
 #[tokio::test]
 async fn dns_edit_without_zone_read_can_write() {
     let server = start().await;
-    let reply = create_txt(&server, DNS_ONLY_TOKEN, COM_ZONE, "_acme-challenge.example.com", "probe", 120).await;
+    let reply = create_txt(
+        &server,
+        DNS_ONLY_TOKEN,
+        COM_ZONE,
+        "_acme-challenge.example.com",
+        "probe",
+        120,
+    )
+    .await;
     assert_success(&reply);
 }
 
 #[tokio::test]
 async fn identical_record_is_81058() {
     let server = start().await;
-    let reply = create_txt(&server, FULL_TOKEN, COM_ZONE, "_acme-challenge.example.com", "in-flight-challenge", 120).await;
+    let reply = create_txt(
+        &server,
+        FULL_TOKEN,
+        COM_ZONE,
+        "_acme-challenge.example.com",
+        "in-flight-challenge",
+        120,
+    )
+    .await;
     assert_failure(&reply, 400, &[81058]);
     assert_eq!(reply.first_message(), "An identical record already exists.");
     assert_eq!(cloudflare(&server).records("example.com").len(), 2);
@@ -458,12 +618,28 @@ async fn identical_record_is_81058() {
 async fn invalid_ttl_is_1004_9021() {
     let server = start().await;
     for ttl in [0, 30, 59, 86401] {
-        let reply = create_txt(&server, FULL_TOKEN, COM_ZONE, "_acme-challenge.example.com", "probe", ttl).await;
+        let reply = create_txt(
+            &server,
+            FULL_TOKEN,
+            COM_ZONE,
+            "_acme-challenge.example.com",
+            "probe",
+            ttl,
+        )
+        .await;
         assert_failure(&reply, 400, &[1004]);
         assert_eq!(reply.chain_codes(), vec![9021], "ttl {ttl}");
     }
     for ttl in [1, 60, 120, 86400] {
-        let reply = create_txt(&server, FULL_TOKEN, COM_ZONE, "_acme-challenge.example.com", &format!("ttl-{ttl}"), ttl).await;
+        let reply = create_txt(
+            &server,
+            FULL_TOKEN,
+            COM_ZONE,
+            "_acme-challenge.example.com",
+            &format!("ttl-{ttl}"),
+            ttl,
+        )
+        .await;
         assert_success(&reply);
     }
 }
@@ -471,7 +647,15 @@ async fn invalid_ttl_is_1004_9021() {
 #[tokio::test]
 async fn name_outside_zone_is_rejected() {
     let server = start().await;
-    let reply = create_txt(&server, FULL_TOKEN, COM_ZONE, "_acme-challenge.example.org", "probe", 120).await;
+    let reply = create_txt(
+        &server,
+        FULL_TOKEN,
+        COM_ZONE,
+        "_acme-challenge.example.org",
+        "probe",
+        120,
+    )
+    .await;
     assert_failure(&reply, 400, &[1004]);
     assert_eq!(cloudflare(&server).records("example.com").len(), 2);
     assert!(cloudflare(&server).records("example.org").is_empty());
@@ -480,14 +664,28 @@ async fn name_outside_zone_is_rejected() {
 #[tokio::test]
 async fn relative_name_is_qualified() {
     let server = start().await;
-    let reply = create_txt(&server, FULL_TOKEN, ORG_ZONE, "_acme-challenge", "probe", 120).await;
-    assert_eq!(assert_success(&reply)["name"], "_acme-challenge.example.org");
+    let reply = create_txt(
+        &server,
+        FULL_TOKEN,
+        ORG_ZONE,
+        "_acme-challenge",
+        "probe",
+        120,
+    )
+    .await;
+    assert_eq!(
+        assert_success(&reply)["name"],
+        "_acme-challenge.example.org"
+    );
 }
 
 #[tokio::test]
 async fn invalid_body_is_9207() {
     let server = start().await;
-    let url = format!("{}/zones/{COM_ZONE}/dns_records", server.cloudflare_url().unwrap());
+    let url = format!(
+        "{}/zones/{COM_ZONE}/dns_records",
+        server.cloudflare_url().unwrap()
+    );
     let reply = send(client().post(url).bearer_auth(FULL_TOKEN).body("{not json")).await;
     assert_failure(&reply, 400, &[9207]);
 }
@@ -496,7 +694,10 @@ async fn invalid_body_is_9207() {
 async fn create_without_content_type_works() {
     // cert-manager's POST carries no Content-Type header.
     let server = start().await;
-    let url = format!("{}/zones/{COM_ZONE}/dns_records", server.cloudflare_url().unwrap());
+    let url = format!(
+        "{}/zones/{COM_ZONE}/dns_records",
+        server.cloudflare_url().unwrap()
+    );
     let body = r#"{"name":"_acme-challenge.example.com","type":"TXT","content":"no-content-type","ttl":120}"#;
     let reply = send(client().post(url).bearer_auth(FULL_TOKEN).body(body)).await;
     assert_success(&reply);
@@ -506,7 +707,15 @@ async fn create_without_content_type_works() {
 async fn unknown_zone_and_malformed_record_id() {
     let server = start().await;
     let unknown_zone = "d0000000000000000000000000000009";
-    let reply = create_txt(&server, FULL_TOKEN, unknown_zone, "_acme-challenge.example.com", "probe", 120).await;
+    let reply = create_txt(
+        &server,
+        FULL_TOKEN,
+        unknown_zone,
+        "_acme-challenge.example.com",
+        "probe",
+        120,
+    )
+    .await;
     assert_failure(&reply, 400, &[7003, 7000]);
 
     let reply = delete_record(&server, FULL_TOKEN, COM_ZONE, "not-a-record-id").await;
@@ -517,9 +726,22 @@ async fn unknown_zone_and_malformed_record_id() {
 async fn add_record_is_visible_over_http() {
     let server = start().await;
     let mock = cloudflare(&server);
-    mock.add_record("example.org", acme_token_mock::cloudflare::Record::new("TXT", "_acme-challenge.example.org.", "seeded", 60));
+    mock.add_record(
+        "example.org",
+        acme_token_mock::cloudflare::Record::new(
+            "TXT",
+            "_acme-challenge.example.org.",
+            "seeded",
+            60,
+        ),
+    );
 
-    let reply = get_with_token(&server, FULL_TOKEN, &format!("/zones/{ORG_ZONE}/dns_records?name=_acme-challenge.example.org")).await;
+    let reply = get_with_token(
+        &server,
+        FULL_TOKEN,
+        &format!("/zones/{ORG_ZONE}/dns_records?name=_acme-challenge.example.org"),
+    )
+    .await;
     let records = assert_success(&reply).as_array().unwrap().clone();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["content"], "seeded");

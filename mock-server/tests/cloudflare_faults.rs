@@ -15,7 +15,11 @@ fn records_path() -> String {
 }
 
 /// Sends one request of `step` with the full token and returns the transport result.
-async fn call_step(server: &acme_token_mock::MockServer, client: &reqwest::Client, step: Step) -> reqwest::Result<reqwest::Response> {
+async fn call_step(
+    server: &acme_token_mock::MockServer,
+    client: &reqwest::Client,
+    step: Step,
+) -> reqwest::Result<reqwest::Response> {
     let base = server.cloudflare_url().unwrap();
     let request = match step {
         Step::Verify => client.get(format!("{base}/user/tokens/verify")),
@@ -47,7 +51,13 @@ fn is_connection_reset(error: &reqwest::Error) -> bool {
     false
 }
 
-const STEPS: [Step; 5] = [Step::Verify, Step::Zones, Step::ListRecords, Step::Create, Step::Delete];
+const STEPS: [Step; 5] = [
+    Step::Verify,
+    Step::Zones,
+    Step::ListRecords,
+    Step::Create,
+    Step::Delete,
+];
 
 // ---- actions at each step ----
 
@@ -59,12 +69,17 @@ async fn status_fault_at_each_step() {
     for step in STEPS {
         mock.add_fault(Fault::new(step, FaultAction::status(500)));
         let records_before = mock.all_records();
-        let response = call_step(&server, &client, step).await.expect("the mock sends a response");
+        let response = call_step(&server, &client, step)
+            .await
+            .expect("the mock sends a response");
         assert_eq!(response.status(), 500, "{step:?}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["success"], false, "{step:?}");
         assert_eq!(body["errors"][0]["code"], 10000, "{step:?}");
-        assert_eq!(body["errors"][0]["message"], "Internal Server Error", "{step:?}");
+        assert_eq!(
+            body["errors"][0]["message"], "Internal Server Error",
+            "{step:?}"
+        );
         assert_eq!(mock.all_records(), records_before, "{step:?} changed state");
     }
 }
@@ -73,7 +88,10 @@ async fn status_fault_at_each_step() {
 async fn status_fault_with_code_and_message() {
     let server = start().await;
     let mock = cloudflare(&server);
-    mock.add_fault(Fault::new(Step::Create, FaultAction::Status(StatusFault::new(403).with_error(10000, "Authentication error"))));
+    mock.add_fault(Fault::new(
+        Step::Create,
+        FaultAction::Status(StatusFault::new(403).with_error(10000, "Authentication error")),
+    ));
 
     let reply = create_txt(&server, FULL_TOKEN, COM_ZONE, CHALLENGE, "probe", 120).await;
     assert_failure(&reply, 403, &[10000]);
@@ -82,17 +100,24 @@ async fn status_fault_with_code_and_message() {
 
 #[tokio::test]
 async fn failed_create_leaves_no_record() {
-    let server = start_with("  faults: [{step: create, nth: 1, times: 1, action: {status: 500}}]\n").await;
+    let server =
+        start_with("  faults: [{step: create, nth: 1, times: 1, action: {status: 500}}]\n").await;
     let mock = cloudflare(&server);
 
     let failed = create_txt(&server, FULL_TOKEN, COM_ZONE, CHALLENGE, "probe", 120).await;
     assert_failure(&failed, 500, &[10000]);
-    assert!(!mock.records("example.com").iter().any(|r| r.content == "probe"));
+    assert!(!mock
+        .records("example.com")
+        .iter()
+        .any(|r| r.content == "probe"));
 
     // `times: 1` means the retry goes through.
     let retried = create_txt(&server, FULL_TOKEN, COM_ZONE, CHALLENGE, "probe", 120).await;
     assert_success(&retried);
-    assert!(mock.records("example.com").iter().any(|r| r.content == "probe"));
+    assert!(mock
+        .records("example.com")
+        .iter()
+        .any(|r| r.content == "probe"));
 }
 
 #[tokio::test]
@@ -102,10 +127,16 @@ async fn apply_then_status_changes_state() {
     let created = create_txt(&server, FULL_TOKEN, COM_ZONE, CHALLENGE, "probe", 120).await;
     let id = assert_success(&created)["id"].as_str().unwrap().to_string();
 
-    mock.add_fault(Fault::new(Step::Delete, FaultAction::apply_then_status(500)));
+    mock.add_fault(Fault::new(
+        Step::Delete,
+        FaultAction::apply_then_status(500),
+    ));
     let deleted = delete_record(&server, FULL_TOKEN, COM_ZONE, &id).await;
     assert_failure(&deleted, 500, &[10000]);
-    assert!(!mock.records("example.com").iter().any(|r| r.id == id), "delete took effect");
+    assert!(
+        !mock.records("example.com").iter().any(|r| r.id == id),
+        "delete took effect"
+    );
 }
 
 #[tokio::test]
@@ -169,10 +200,18 @@ async fn malformed_fault_returns_non_json() {
     mock.add_fault(Fault::new(Step::ListRecords, FaultAction::Malformed));
 
     let url = format!("{}{}", server.cloudflare_url().unwrap(), records_path());
-    let response = client().get(url).bearer_auth(FULL_TOKEN).send().await.unwrap();
+    let response = client()
+        .get(url)
+        .bearer_auth(FULL_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
-    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err(), "{text}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&text).is_err(),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -183,10 +222,18 @@ async fn reset_fault_at_each_step() {
     for step in STEPS {
         mock.add_fault(Fault::new(step, FaultAction::Reset));
         let records_before = mock.all_records();
-        let error = call_step(&server, &client, step).await.expect_err("connection is reset");
+        let error = call_step(&server, &client, step)
+            .await
+            .expect_err("connection is reset");
         assert!(!error.is_timeout(), "{step:?}: {error:?}");
-        assert!(error.is_request() || error.is_connect() || error.is_body(), "{step:?}: {error:?}");
-        assert!(is_connection_reset(&error), "{step:?}: expected a TCP reset, got {error:?}");
+        assert!(
+            error.is_request() || error.is_connect() || error.is_body(),
+            "{step:?}: {error:?}"
+        );
+        assert!(
+            is_connection_reset(&error),
+            "{step:?}: expected a TCP reset, got {error:?}"
+        );
         assert_eq!(mock.all_records(), records_before, "{step:?} changed state");
     }
     // The next request on a fresh connection gets a normal response.
@@ -203,13 +250,18 @@ async fn hang_fault_at_each_step() {
         mock.add_fault(Fault::new(step, FaultAction::Hang));
         let records_before = mock.all_records();
         let started = Instant::now();
-        let error = call_step(&server, &client, step).await.expect_err("request hangs");
+        let error = call_step(&server, &client, step)
+            .await
+            .expect_err("request hangs");
         assert!(error.is_timeout(), "{step:?}: {error:?}");
         assert!(started.elapsed() >= Duration::from_millis(300), "{step:?}");
         assert_eq!(mock.all_records(), records_before, "{step:?} changed state");
     }
     let logged = mock.requests();
-    assert!(logged.iter().all(|entry| entry.status.is_none()), "{logged:#?}");
+    assert!(
+        logged.iter().all(|entry| entry.status.is_none()),
+        "{logged:#?}"
+    );
 }
 
 #[tokio::test]
@@ -219,10 +271,15 @@ async fn delay_past_client_timeout_still_applies() {
     mock.add_fault(Fault::new(Step::Create, FaultAction::Delay(1500)));
 
     let client = client_with_timeout(Duration::from_millis(400));
-    let error = call_step(&server, &client, Step::Create).await.expect_err("client times out");
+    let error = call_step(&server, &client, Step::Create)
+        .await
+        .expect_err("client times out");
     assert!(error.is_timeout(), "{error:?}");
     // The server processed the create even though the response came after the client timeout.
-    assert!(mock.records("example.com").iter().any(|r| r.content == "probe"));
+    assert!(mock
+        .records("example.com")
+        .iter()
+        .any(|r| r.content == "probe"));
 }
 
 #[tokio::test]
@@ -245,12 +302,20 @@ async fn latency_applies_to_every_request() {
         let reply = get_with_token(&server, FULL_TOKEN, "/user/tokens/verify").await;
         assert_success(&reply);
     }
-    assert!(started.elapsed() >= Duration::from_millis(450), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
 
     cloudflare(&server).set_latency(0);
     let started = Instant::now();
     get_with_token(&server, FULL_TOKEN, "/user/tokens/verify").await;
-    assert!(started.elapsed() < Duration::from_millis(150), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -258,7 +323,15 @@ async fn keep_alive_connection_serves_many_requests() {
     let server = start().await;
     let client = client();
     for _ in 0..20 {
-        let reply = send(client.get(format!("{}/user/tokens/verify", server.cloudflare_url().unwrap())).bearer_auth(FULL_TOKEN)).await;
+        let reply = send(
+            client
+                .get(format!(
+                    "{}/user/tokens/verify",
+                    server.cloudflare_url().unwrap()
+                ))
+                .bearer_auth(FULL_TOKEN),
+        )
+        .await;
         assert_success(&reply);
     }
 }
@@ -267,14 +340,18 @@ async fn keep_alive_connection_serves_many_requests() {
 
 #[tokio::test]
 async fn rate_limit_blocks_credential() {
-    let server = start_with("  rate_limit: {requests: 3, window_seconds: 60, block_seconds: 2}\n").await;
+    let server =
+        start_with("  rate_limit: {requests: 3, window_seconds: 60, block_seconds: 2}\n").await;
     for _ in 0..3 {
         let reply = get_with_token(&server, FULL_TOKEN, "/zones?name=example.com").await;
         assert_success(&reply);
     }
     let limited = get_with_token(&server, FULL_TOKEN, "/zones?name=example.com").await;
     assert_failure(&limited, 429, &[971]);
-    assert_eq!(limited.first_message(), "Please wait and consider throttling your request speed");
+    assert_eq!(
+        limited.first_message(),
+        "Please wait and consider throttling your request speed"
+    );
     assert_eq!(limited.headers["retry-after"], "2");
 
     // Blocked on every endpoint, while another credential is unaffected.
@@ -286,7 +363,10 @@ async fn rate_limit_blocks_credential() {
     // A blocked create changes nothing.
     let create = create_txt(&server, FULL_TOKEN, COM_ZONE, CHALLENGE, "blocked", 120).await;
     assert_eq!(create.status, 429);
-    assert!(!cloudflare(&server).records("example.com").iter().any(|r| r.content == "blocked"));
+    assert!(!cloudflare(&server)
+        .records("example.com")
+        .iter()
+        .any(|r| r.content == "blocked"));
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let after = get_with_token(&server, FULL_TOKEN, "/zones?name=example.com").await;
@@ -295,7 +375,8 @@ async fn rate_limit_blocks_credential() {
 
 #[tokio::test]
 async fn ratelimit_headers_count_down() {
-    let server = start_with("  rate_limit: {requests: 10, window_seconds: 60, block_seconds: 60}\n").await;
+    let server =
+        start_with("  rate_limit: {requests: 10, window_seconds: 60, block_seconds: 60}\n").await;
     let first = get_with_token(&server, FULL_TOKEN, "/zones?name=example.com").await;
     assert_eq!(first.headers["ratelimit"], "\"default\";r=9;t=60");
     assert_eq!(first.headers["ratelimit-policy"], "\"default\";q=10;w=60");
@@ -312,7 +393,10 @@ async fn ratelimit_headers_count_down() {
 #[tokio::test]
 async fn default_rate_limit_is_1200_per_5_minutes() {
     let spec = acme_token_mock::cloudflare::RateLimitSpec::default();
-    assert_eq!((spec.requests, spec.window_seconds, spec.block_seconds), (1200, 300, 300));
+    assert_eq!(
+        (spec.requests, spec.window_seconds, spec.block_seconds),
+        (1200, 300, 300)
+    );
 }
 
 // ---- request log ----
@@ -328,7 +412,13 @@ async fn request_log_records_each_call() {
     let id = mock.records("example.com")[0].id.clone();
     delete_record(&server, FULL_TOKEN, COM_ZONE, &id).await;
     let url = format!("{}/zones", server.cloudflare_url().unwrap());
-    send(client().get(url).header("X-Auth-Email", GLOBAL_EMAIL).header("X-Auth-Key", GLOBAL_KEY)).await;
+    send(
+        client()
+            .get(url)
+            .header("X-Auth-Email", GLOBAL_EMAIL)
+            .header("X-Auth-Key", GLOBAL_KEY),
+    )
+    .await;
     get_with_token(&server, REVOKED_TOKEN, "/user/tokens/verify").await;
 
     let log = mock.requests();
@@ -353,7 +443,10 @@ async fn request_log_records_each_call() {
     assert_eq!(log[2].status, Some(500));
     assert_eq!(log[2].fault, Some(FaultAction::status(500)));
 
-    assert_eq!(log[3].credential.as_deref(), Some("global-key:ops@example.com"));
+    assert_eq!(
+        log[3].credential.as_deref(),
+        Some("global-key:ops@example.com")
+    );
     assert_eq!(log[4].step, Step::Verify);
     assert_eq!(log[4].credential, None);
     assert_eq!(log[4].status, Some(401));
@@ -366,17 +459,30 @@ async fn request_log_never_contains_secrets() {
     mock.add_fault(Fault::new(Step::Zones, FaultAction::Reset));
 
     for token in [FULL_TOKEN, REVOKED_TOKEN, GLOBAL_KEY, ACCOUNT_TOKEN] {
-        let _ = client().get(format!("{}/zones?name=example.com", mock.url())).bearer_auth(token).send().await;
+        let _ = client()
+            .get(format!("{}/zones?name=example.com", mock.url()))
+            .bearer_auth(token)
+            .send()
+            .await;
         get_with_token(&server, token, "/user/tokens/verify").await;
     }
     let url = format!("{}/zones", mock.url());
-    send(client().get(url).header("X-Auth-Email", GLOBAL_EMAIL).header("X-Auth-Key", GLOBAL_KEY)).await;
+    send(
+        client()
+            .get(url)
+            .header("X-Auth-Email", GLOBAL_EMAIL)
+            .header("X-Auth-Key", GLOBAL_KEY),
+    )
+    .await;
     create_txt(&server, FULL_TOKEN, COM_ZONE, CHALLENGE, "probe", 120).await;
 
     let dump = format!("{:?}", mock.requests());
     assert!(dump.contains(FULL_TOKEN_ID), "log names the token by id");
     for secret in [FULL_TOKEN, REVOKED_TOKEN, GLOBAL_KEY, ACCOUNT_TOKEN] {
-        assert!(!dump.contains(secret), "request log contains a secret: {dump}");
+        assert!(
+            !dump.contains(secret),
+            "request log contains a secret: {dump}"
+        );
     }
 }
 
@@ -386,6 +492,9 @@ async fn scenario_debug_redacts_secrets() {
     let dump = format!("{scenario:?}");
     assert!(dump.contains("<redacted>"));
     for secret in [FULL_TOKEN, GLOBAL_KEY] {
-        assert!(!dump.contains(secret), "scenario Debug output contains a secret");
+        assert!(
+            !dump.contains(secret),
+            "scenario Debug output contains a secret"
+        );
     }
 }

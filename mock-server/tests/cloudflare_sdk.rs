@@ -54,11 +54,22 @@ fn cloudflare_python_sdk_round_trip() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cloudflare_sdk_check.py");
     let mut command = Command::new("python3");
-    command.arg(script).args([url.as_str(), TOKEN, GLOBAL_EMAIL, GLOBAL_KEY]);
+    command
+        .arg(script)
+        .args([url.as_str(), TOKEN, GLOBAL_EMAIL, GLOBAL_KEY]);
     // The SDK must reach the mock directly and pick up no real credentials.
     for name in [
-        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
-        "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_USER_SERVICE_KEY", "CLOUDFLARE_BASE_URL",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_API_KEY",
+        "CLOUDFLARE_EMAIL",
+        "CLOUDFLARE_API_USER_SERVICE_KEY",
+        "CLOUDFLARE_BASE_URL",
     ] {
         command.env_remove(name);
     }
@@ -67,6 +78,10 @@ fn cloudflare_python_sdk_round_trip() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
 
-    assert!(output.status.success(), "SDK check failed with {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status.code());
+    assert!(
+        output.status.success(),
+        "SDK check failed with {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status.code()
+    );
     assert!(stdout.contains("all checks passed"), "{stdout}");
 }

@@ -39,7 +39,8 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
 
@@ -56,16 +57,25 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
-        bail!("--listen {} is not a loopback address; use 127.0.0.1:PORT or [::1]:PORT", args.listen);
+        bail!(
+            "--listen {} is not a loopback address; use 127.0.0.1:PORT or [::1]:PORT",
+            args.listen
+        );
     }
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("failed to read scenario file {}", args.scenario.display()))?;
-    let scenario = Scenario::from_yaml(&text).with_context(|| format!("in scenario file {}", args.scenario.display()))?;
+    let scenario = Scenario::from_yaml(&text)
+        .with_context(|| format!("in scenario file {}", args.scenario.display()))?;
 
-    let server = MockServer::start_on(scenario, args.listen).await.context("failed to start the mock")?;
+    let server = MockServer::start_on(scenario, args.listen)
+        .await
+        .context("failed to start the mock")?;
     let endpoints = server.endpoints();
     if endpoints.is_empty() {
-        bail!("scenario file {} has no provider section, for example `cloudflare:`", args.scenario.display());
+        bail!(
+            "scenario file {} has no provider section, for example `cloudflare:`",
+            args.scenario.display()
+        );
     }
 
     let mut stdout = std::io::stdout().lock();
@@ -84,8 +94,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
 /// Waits for SIGINT, SIGTERM or (when `watch_stdin` and stdin is not a terminal) end of stdin.
 async fn wait_for_stop(watch_stdin: bool) -> anyhow::Result<&'static str> {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("failed to watch SIGTERM")?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("failed to watch SIGTERM")?;
     let stdin_closed = watch_stdin_eof(watch_stdin && !std::io::stdin().is_terminal());
 
     tokio::select! {

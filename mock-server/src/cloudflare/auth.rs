@@ -27,7 +27,10 @@ pub(crate) enum Principal {
 ///
 /// `Authorization` wins when both schemes are present, because cert-manager sends
 /// `X-Auth-Email` next to a bearer token whenever the issuer sets `email`.
-pub(crate) fn authenticate(state: &State, headers: &AuthHeaders<'_>) -> Result<Principal, ApiError> {
+pub(crate) fn authenticate(
+    state: &State,
+    headers: &AuthHeaders<'_>,
+) -> Result<Principal, ApiError> {
     if let Some(value) = headers.authorization {
         return authenticate_bearer(state, value);
     }
@@ -48,7 +51,11 @@ fn authenticate_bearer(state: &State, header: &str) -> Result<Principal, ApiErro
     if is_global_key_format(token) || !token.chars().all(is_token_char) {
         return Err(malformed());
     }
-    match state.tokens.iter().position(|candidate| candidate.value == token) {
+    match state
+        .tokens
+        .iter()
+        .position(|candidate| candidate.value == token)
+    {
         Some(index) if !state.tokens[index].revoked => Ok(Principal::Token(index)),
         _ => Err(errors::invalid_token()),
     }
@@ -59,7 +66,11 @@ fn is_token_char(character: char) -> bool {
     character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
 }
 
-fn authenticate_global_key(state: &State, email: Option<&str>, key: &str) -> Result<Principal, ApiError> {
+fn authenticate_global_key(
+    state: &State,
+    email: Option<&str>,
+    key: &str,
+) -> Result<Principal, ApiError> {
     let mut chain = Vec::new();
     let email = email.map(str::trim).unwrap_or("");
     if email.is_empty() || !email.contains('@') {
@@ -89,7 +100,8 @@ pub(crate) fn label(state: &State, principal: Principal) -> String {
 
 /// Rejects a token whose client IP address filter excludes `peer`.
 pub(crate) fn check_ip_filter(token: &Token, peer: IpAddr) -> Result<(), ApiError> {
-    if token.allowed_ips.is_empty() || token.allowed_ips.iter().any(|filter| filter.contains(peer)) {
+    if token.allowed_ips.is_empty() || token.allowed_ips.iter().any(|filter| filter.contains(peer))
+    {
         return Ok(());
     }
     Err(errors::ip_restricted(&peer.to_string()))
@@ -98,7 +110,9 @@ pub(crate) fn check_ip_filter(token: &Token, peer: IpAddr) -> Result<(), ApiErro
 /// Returns the status the verify endpoints report, where a past `expires_on` reads as `expired`.
 pub(crate) fn effective_status(token: &Token, now: DateTime<Utc>) -> TokenStatus {
     match token.status {
-        TokenStatus::Active if token.expires_on.is_some_and(|expiry| expiry <= now) => TokenStatus::Expired,
+        TokenStatus::Active if token.expires_on.is_some_and(|expiry| expiry <= now) => {
+            TokenStatus::Expired
+        }
         status => status,
     }
 }

@@ -17,7 +17,11 @@ pub(crate) struct ErrorDetail {
 
 impl ErrorDetail {
     pub(crate) fn new(code: u32, message: impl Into<String>) -> ErrorDetail {
-        ErrorDetail { code, message: message.into(), chain: Vec::new() }
+        ErrorDetail {
+            code,
+            message: message.into(),
+            chain: Vec::new(),
+        }
     }
 
     fn with_chain(mut self, chain: Vec<ErrorDetail>) -> ErrorDetail {
@@ -28,7 +32,8 @@ impl ErrorDetail {
     pub(crate) fn to_json(&self) -> Value {
         let mut value = json!({ "code": self.code, "message": self.message });
         if !self.chain.is_empty() {
-            value["error_chain"] = Value::Array(self.chain.iter().map(ErrorDetail::to_json).collect());
+            value["error_chain"] =
+                Value::Array(self.chain.iter().map(ErrorDetail::to_json).collect());
         }
         value
     }
@@ -44,7 +49,11 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: u16, errors: Vec<ErrorDetail>) -> ApiError {
-        ApiError { status, errors, headers: Vec::new() }
+        ApiError {
+            status,
+            errors,
+            headers: Vec::new(),
+        }
     }
 
     fn single(status: u16, code: u32, message: impl Into<String>) -> ApiError {
@@ -57,7 +66,11 @@ impl ApiError {
 /// Source: the Python SDK raising `BadRequestError` (400) with this code and
 /// message (github.com/cloudflare/cloudflare-python/issues/2678).
 pub(crate) fn missing_credentials() -> ApiError {
-    ApiError::single(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")
+    ApiError::single(
+        400,
+        9106,
+        "Missing X-Auth-Key, X-Auth-Email or Authorization headers",
+    )
 }
 
 /// Rejects badly formed credential headers: 400, code 6003 with the offending headers chained.
@@ -67,7 +80,10 @@ pub(crate) fn missing_credentials() -> ApiError {
 /// github.com/cloudflare/cloudflare-typescript/issues/161 and
 /// github.com/NewFuture/DDNS/issues/152 (6102 and 6103 chained together).
 pub(crate) fn invalid_headers(chain: Vec<ErrorDetail>) -> ApiError {
-    ApiError::new(400, vec![ErrorDetail::new(6003, "Invalid request headers").with_chain(chain)])
+    ApiError::new(
+        400,
+        vec![ErrorDetail::new(6003, "Invalid request headers").with_chain(chain)],
+    )
 }
 
 /// Returns the chain entry for an `Authorization` header that is not `Bearer <token>` or carries a global key.
@@ -111,7 +127,11 @@ pub(crate) fn unknown_global_key() -> ApiError {
 ///
 /// Source: 403 with this code and message in github.com/jeessy2/ddns-go/issues/1273.
 pub(crate) fn ip_restricted(address: &str) -> ApiError {
-    ApiError::single(403, 9109, format!("Cannot use the access token from location: {address}"))
+    ApiError::single(
+        403,
+        9109,
+        format!("Cannot use the access token from location: {address}"),
+    )
 }
 
 /// Rejects an API token of the wrong owner on a verify endpoint: an account-owned
@@ -153,7 +173,11 @@ pub(crate) fn authentication_error() -> ApiError {
 /// `Retry-After` in seconds, rounded up, only on 429, per
 /// developers.cloudflare.com/fundamentals/api/reference/limits.
 pub(crate) fn rate_limited(retry_after_seconds: Option<u64>) -> ApiError {
-    let mut error = ApiError::single(429, 971, "Please wait and consider throttling your request speed");
+    let mut error = ApiError::single(
+        429,
+        971,
+        "Please wait and consider throttling your request speed",
+    );
     if let Some(seconds) = retry_after_seconds {
         error.headers.push(("retry-after", seconds.to_string()));
     }
@@ -169,7 +193,10 @@ pub(crate) fn no_route(path: &str) -> ApiError {
     ApiError::new(
         400,
         vec![
-            ErrorDetail::new(7003, format!("Could not route to {path}, perhaps your object identifier is invalid?")),
+            ErrorDetail::new(
+                7003,
+                format!("Could not route to {path}, perhaps your object identifier is invalid?"),
+            ),
             ErrorDetail::new(7000, "No route for that URI"),
         ],
     )
@@ -186,7 +213,11 @@ pub(crate) fn unknown_path() -> ApiError {
 ///
 /// NOTE: status 405 and code 7001 are assumptions; no quoted response was found.
 pub(crate) fn method_not_allowed(method: &str) -> ApiError {
-    ApiError::single(405, 7001, format!("Method {method} not available for that URI."))
+    ApiError::single(
+        405,
+        7001,
+        format!("Method {method} not available for that URI."),
+    )
 }
 
 /// Rejects a record id that does not exist in the zone: 404, code 81044.
@@ -213,8 +244,12 @@ pub(crate) fn identical_record() -> ApiError {
 pub(crate) fn invalid_ttl() -> ApiError {
     ApiError::new(
         400,
-        vec![ErrorDetail::new(1004, "DNS Validation Error")
-            .with_chain(vec![ErrorDetail::new(9021, "TTL must be between 60 and 86400 seconds, or 1 for Automatic.")])],
+        vec![
+            ErrorDetail::new(1004, "DNS Validation Error").with_chain(vec![ErrorDetail::new(
+                9021,
+                "TTL must be between 60 and 86400 seconds, or 1 for Automatic.",
+            )]),
+        ],
     )
 }
 
@@ -226,13 +261,17 @@ pub(crate) fn invalid_ttl() -> ApiError {
 /// Cloudflare itself may append the zone name to such a name instead of
 /// rejecting it. The emulation rejects it, so a client bug shows up in tests.
 pub(crate) fn dns_validation(detail: Option<ErrorDetail>) -> ApiError {
-    let error = ErrorDetail::new(1004, "DNS Validation Error").with_chain(detail.into_iter().collect());
+    let error =
+        ErrorDetail::new(1004, "DNS Validation Error").with_chain(detail.into_iter().collect());
     ApiError::new(400, vec![error])
 }
 
 /// Returns the chain entry for an A record whose content is not an IPv4 address (same source).
 pub(crate) fn invalid_a_content() -> ErrorDetail {
-    ErrorDetail::new(9005, "Content for A record is invalid. Must be a valid IPv4 address")
+    ErrorDetail::new(
+        9005,
+        "Content for A record is invalid. Must be a valid IPv4 address",
+    )
 }
 
 /// Rejects a request body that is not a JSON object: 400, code 9207.
@@ -249,7 +288,9 @@ pub(crate) fn invalid_body() -> ApiError {
 ///
 /// NOTE: without an explicit code, faults use code 10000 and the HTTP reason phrase.
 pub(crate) fn injected(status: u16, code: Option<u32>, message: Option<&str>) -> ApiError {
-    let message = message.map(str::to_string).unwrap_or_else(|| reason_phrase(status).to_string());
+    let message = message
+        .map(str::to_string)
+        .unwrap_or_else(|| reason_phrase(status).to_string());
     ApiError::single(status, code.unwrap_or(10000), message)
 }
 

@@ -56,7 +56,12 @@ struct Call<'a> {
 
 impl Respond for CloudflareResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let header = |name: &str| request.headers.get(name).and_then(|value| value.to_str().ok());
+        let header = |name: &str| {
+            request
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        };
         let seq = header(SEQ_HEADER).and_then(|text| text.parse::<u64>().ok());
         let peer = header(PEER_HEADER)
             .and_then(|text| text.parse::<IpAddr>().ok())
@@ -79,21 +84,32 @@ impl Respond for CloudflareResponder {
         };
 
         let mut state = self.shared.lock();
-        let fault = seq.and_then(|seq| state.log.get(seq)).and_then(|entry| entry.fault.clone());
+        let fault = seq
+            .and_then(|seq| state.log.get(seq))
+            .and_then(|entry| entry.fault.clone());
         let response = match fault {
-            Some(FaultAction::Status(status)) => {
-                views::failure(errors::injected(status.http_status, status.code, status.message.as_deref()))
+            Some(FaultAction::Status(status)) => views::failure(errors::injected(
+                status.http_status,
+                status.code,
+                status.message.as_deref(),
+            )),
+            Some(FaultAction::RateLimit(limit)) => {
+                views::failure(errors::rate_limited(limit.retry_after))
             }
-            Some(FaultAction::RateLimit(limit)) => views::failure(errors::rate_limited(limit.retry_after)),
             Some(FaultAction::Malformed) => views::malformed(),
             Some(FaultAction::ApplyThenStatus(status)) => {
                 let _applied = handle(&mut state, &call);
-                views::failure(errors::injected(status.http_status, status.code, status.message.as_deref()))
+                views::failure(errors::injected(
+                    status.http_status,
+                    status.code,
+                    status.message.as_deref(),
+                ))
             }
             // The front applies a delay after this response, and reset or hang requests never reach the emulation.
-            Some(FaultAction::Delay(_)) | Some(FaultAction::Reset) | Some(FaultAction::Hang) | None => {
-                handle(&mut state, &call)
-            }
+            Some(FaultAction::Delay(_))
+            | Some(FaultAction::Reset)
+            | Some(FaultAction::Hang)
+            | None => handle(&mut state, &call),
         };
         drop(state);
         into_template(response)
@@ -101,7 +117,8 @@ impl Respond for CloudflareResponder {
 }
 
 fn into_template(response: ApiResponse) -> ResponseTemplate {
-    let mut template = ResponseTemplate::new(response.status).set_body_raw(response.body, response.content_type);
+    let mut template =
+        ResponseTemplate::new(response.status).set_body_raw(response.body, response.content_type);
     for (name, value) in response.headers {
         template = template.insert_header(name, value.as_str());
     }
@@ -139,13 +156,19 @@ fn handle(state: &mut State, call: &Call<'_>) -> ApiResponse {
     response
 }
 
-fn dispatch(state: &mut State, principal: Principal, call: &Call<'_>) -> Result<ApiResponse, ApiError> {
+fn dispatch(
+    state: &mut State,
+    principal: Principal,
+    call: &Call<'_>,
+) -> Result<ApiResponse, ApiError> {
     if let Principal::Token(index) = principal {
         auth::check_ip_filter(&state.tokens[index], call.peer)?;
     }
     match &call.route {
         Route::UserTokenVerify => return verify(state, principal, None, call.now),
-        Route::AccountTokenVerify { account_id } => return verify(state, principal, Some(account_id), call.now),
+        Route::AccountTokenVerify { account_id } => {
+            return verify(state, principal, Some(account_id), call.now)
+        }
         _ => {}
     }
     if let Principal::Token(index) = principal {
@@ -157,9 +180,16 @@ fn dispatch(state: &mut State, principal: Principal, call: &Call<'_>) -> Result<
         Route::GetZone { zone_id } => get_zone(state, principal, zone_id, call.path),
         Route::ListRecords { zone_id } => list_records(state, principal, zone_id, call),
         Route::CreateRecord { zone_id } => create_record(state, principal, zone_id, call),
-        Route::GetRecord { zone_id, record_id } => get_record(state, principal, zone_id, record_id, call.path),
-        Route::DeleteRecord { zone_id, record_id } => delete_record(state, principal, zone_id, record_id, call.path),
-        Route::UserTokenVerify | Route::AccountTokenVerify { .. } | Route::MethodNotAllowed | Route::Unknown => {
+        Route::GetRecord { zone_id, record_id } => {
+            get_record(state, principal, zone_id, record_id, call.path)
+        }
+        Route::DeleteRecord { zone_id, record_id } => {
+            delete_record(state, principal, zone_id, record_id, call.path)
+        }
+        Route::UserTokenVerify
+        | Route::AccountTokenVerify { .. }
+        | Route::MethodNotAllowed
+        | Route::Unknown => {
             unreachable!("handled above")
         }
     }
@@ -171,7 +201,12 @@ fn dispatch(state: &mut State, principal: Principal, call: &Call<'_>) -> Result<
 /// status enum. NOTE: Cloudflare does not document the response for a token before
 /// its `not_before`. The emulation reports `active` with `not_before` set and
 /// without the "valid and active" message, and the other endpoints reject the token.
-fn verify(state: &State, principal: Principal, account_id: Option<&str>, now: DateTime<Utc>) -> Result<ApiResponse, ApiError> {
+fn verify(
+    state: &State,
+    principal: Principal,
+    account_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ApiResponse, ApiError> {
     let Principal::Token(index) = principal else {
         return Err(errors::authorization_required());
     };
@@ -220,20 +255,41 @@ fn list_zones(state: &State, principal: Principal, query: &Query) -> Result<ApiR
         .zones
         .iter()
         .filter(|zone| auth::covers_zone(state, principal, zone))
-        .filter(|zone| name_filters.iter().all(|filter| filter.matches(&zone.name, false)))
+        .filter(|zone| {
+            name_filters
+                .iter()
+                .all(|filter| filter.matches(&zone.name, false))
+        })
         .filter(|zone| account_id.as_ref().is_none_or(|id| &zone.account_id == id))
-        .filter(|zone| account_name.as_ref().is_none_or(|name| &zone.account_name == name))
-        .filter(|zone| status.as_ref().is_none_or(|wanted| zone.status.as_str() == wanted))
+        .filter(|zone| {
+            account_name
+                .as_ref()
+                .is_none_or(|name| &zone.account_name == name)
+        })
+        .filter(|zone| {
+            status
+                .as_ref()
+                .is_none_or(|wanted| zone.status.as_str() == wanted)
+        })
         .collect();
     zones.sort_by(|left, right| left.name.cmp(&right.name).then(left.id.cmp(&right.id)));
 
     let (default_size, min, max) = ZONE_PAGE;
-    let (page, info) = listing::paginate(&zones, listing::page_request(query, default_size, min, max));
-    Ok(views::success_list(page.into_iter().map(views::zone_json).collect(), info))
+    let (page, info) =
+        listing::paginate(&zones, listing::page_request(query, default_size, min, max));
+    Ok(views::success_list(
+        page.into_iter().map(views::zone_json).collect(),
+        info,
+    ))
 }
 
 /// Finds a zone the principal's resources cover. Any other id gets the invalid-id error, as an unknown one does.
-fn visible_zone<'a>(state: &'a State, principal: Principal, zone_id: &str, path: &str) -> Result<&'a Zone, ApiError> {
+fn visible_zone<'a>(
+    state: &'a State,
+    principal: Principal,
+    zone_id: &str,
+    path: &str,
+) -> Result<&'a Zone, ApiError> {
     state
         .zone_by_id(zone_id)
         .filter(|zone| auth::covers_zone(state, principal, zone))
@@ -241,7 +297,12 @@ fn visible_zone<'a>(state: &'a State, principal: Principal, zone_id: &str, path:
 }
 
 /// `GET /zones/{zone_id}`.
-fn get_zone(state: &State, principal: Principal, zone_id: &str, path: &str) -> Result<ApiResponse, ApiError> {
+fn get_zone(
+    state: &State,
+    principal: Principal,
+    zone_id: &str,
+    path: &str,
+) -> Result<ApiResponse, ApiError> {
     let zone = visible_zone(state, principal, zone_id, path)?;
     if !auth::can_read_zones(state, principal) {
         return Err(errors::authentication_error());
@@ -250,7 +311,12 @@ fn get_zone(state: &State, principal: Principal, zone_id: &str, path: &str) -> R
 }
 
 /// `GET /zones/{zone_id}/dns_records` with `type`, `name`, `content` filters.
-fn list_records(state: &State, principal: Principal, zone_id: &str, call: &Call<'_>) -> Result<ApiResponse, ApiError> {
+fn list_records(
+    state: &State,
+    principal: Principal,
+    zone_id: &str,
+    call: &Call<'_>,
+) -> Result<ApiResponse, ApiError> {
     let zone = visible_zone(state, principal, zone_id, call.path)?;
     if !auth::can_read_dns(state, principal) {
         return Err(errors::authentication_error());
@@ -264,14 +330,32 @@ fn list_records(state: &State, principal: Principal, zone_id: &str, call: &Call<
         .records
         .iter()
         .filter(|record| record.zone_id == zone.id)
-        .filter(|record| record_type.as_ref().is_none_or(|wanted| record.record_type.eq_ignore_ascii_case(wanted)))
-        .filter(|record| name_filters.iter().all(|filter| filter.matches(&record.name, false)))
-        .filter(|record| content_filters.iter().all(|filter| filter.matches(&record.content, true)))
+        .filter(|record| {
+            record_type
+                .as_ref()
+                .is_none_or(|wanted| record.record_type.eq_ignore_ascii_case(wanted))
+        })
+        .filter(|record| {
+            name_filters
+                .iter()
+                .all(|filter| filter.matches(&record.name, false))
+        })
+        .filter(|record| {
+            content_filters
+                .iter()
+                .all(|filter| filter.matches(&record.content, true))
+        })
         .collect();
 
     let (default_size, min, max) = RECORD_PAGE;
-    let (page, info) = listing::paginate(&records, listing::page_request(&call.query, default_size, min, max));
-    Ok(views::success_list(page.into_iter().map(views::record_json).collect(), info))
+    let (page, info) = listing::paginate(
+        &records,
+        listing::page_request(&call.query, default_size, min, max),
+    );
+    Ok(views::success_list(
+        page.into_iter().map(views::record_json).collect(),
+        info,
+    ))
 }
 
 /// Name filters with exact values normalized like stored names (lowercase, no trailing dot).
@@ -286,7 +370,12 @@ fn normalized_name_filters(query: &Query) -> Vec<TextFilter> {
 }
 
 /// `POST /zones/{zone_id}/dns_records`.
-fn create_record(state: &mut State, principal: Principal, zone_id: &str, call: &Call<'_>) -> Result<ApiResponse, ApiError> {
+fn create_record(
+    state: &mut State,
+    principal: Principal,
+    zone_id: &str,
+    call: &Call<'_>,
+) -> Result<ApiResponse, ApiError> {
     let zone = visible_zone(state, principal, zone_id, call.path)?.clone();
     if !auth::can_edit_dns(state, principal) {
         return Err(errors::authentication_error());
@@ -301,27 +390,42 @@ fn create_record(state: &mut State, principal: Principal, zone_id: &str, call: &
         .filter(|value| !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric()))
         .ok_or_else(|| errors::dns_validation(None))?
         .to_ascii_uppercase();
-    let raw_name = text_field("name").filter(|value| !value.trim().is_empty()).ok_or_else(|| errors::dns_validation(None))?;
-    let content = text_field("content").filter(|value| !value.is_empty()).ok_or_else(|| errors::dns_validation(None))?;
+    let raw_name = text_field("name")
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| errors::dns_validation(None))?;
+    let content = text_field("content")
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| errors::dns_validation(None))?;
     let ttl = match fields.get("ttl") {
         None => 1,
-        Some(value) => value.as_u64().filter(|ttl| is_valid_ttl(*ttl)).ok_or_else(errors::invalid_ttl)?,
+        Some(value) => value
+            .as_u64()
+            .filter(|ttl| is_valid_ttl(*ttl))
+            .ok_or_else(errors::invalid_ttl)?,
     };
     let comment = text_field("comment");
     let tags: Vec<String> = fields
         .get("tags")
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
 
     let name = qualify_name(&raw_name, &zone.name).ok_or_else(|| errors::dns_validation(None))?;
     if record_type == "A" && content.parse::<Ipv4Addr>().is_err() {
         return Err(errors::dns_validation(Some(errors::invalid_a_content())));
     }
-    let duplicate = state
-        .records
-        .iter()
-        .any(|record| record.zone_id == zone.id && record.record_type == record_type && record.name == name && record.content == content);
+    let duplicate = state.records.iter().any(|record| {
+        record.zone_id == zone.id
+            && record.record_type == record_type
+            && record.name == name
+            && record.content == content
+    });
     if duplicate {
         return Err(errors::identical_record());
     }
@@ -371,17 +475,32 @@ fn find_record(state: &State, zone: &Zone, record_id: &str, path: &str) -> Resul
 }
 
 /// `GET /zones/{zone_id}/dns_records/{dns_record_id}`.
-fn get_record(state: &State, principal: Principal, zone_id: &str, record_id: &str, path: &str) -> Result<ApiResponse, ApiError> {
+fn get_record(
+    state: &State,
+    principal: Principal,
+    zone_id: &str,
+    record_id: &str,
+    path: &str,
+) -> Result<ApiResponse, ApiError> {
     let zone = visible_zone(state, principal, zone_id, path)?;
     if !auth::can_read_dns(state, principal) {
         return Err(errors::authentication_error());
     }
     let index = find_record(state, zone, record_id, path)?;
-    Ok(views::success(views::record_json(&state.records[index]), json!([])))
+    Ok(views::success(
+        views::record_json(&state.records[index]),
+        json!([]),
+    ))
 }
 
 /// `DELETE /zones/{zone_id}/dns_records/{dns_record_id}`: 200 with `{result: {id}}`.
-fn delete_record(state: &mut State, principal: Principal, zone_id: &str, record_id: &str, path: &str) -> Result<ApiResponse, ApiError> {
+fn delete_record(
+    state: &mut State,
+    principal: Principal,
+    zone_id: &str,
+    record_id: &str,
+    path: &str,
+) -> Result<ApiResponse, ApiError> {
     let zone = visible_zone(state, principal, zone_id, path)?;
     if !auth::can_edit_dns(state, principal) {
         return Err(errors::authentication_error());
@@ -397,12 +516,21 @@ mod tests {
 
     #[test]
     fn qualify_name_rules() {
-        assert_eq!(qualify_name("@", "example.com").as_deref(), Some("example.com"));
-        assert_eq!(qualify_name("_acme-challenge", "example.com").as_deref(), Some("_acme-challenge.example.com"));
+        assert_eq!(
+            qualify_name("@", "example.com").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            qualify_name("_acme-challenge", "example.com").as_deref(),
+            Some("_acme-challenge.example.com")
+        );
         assert_eq!(
             qualify_name("_acme-challenge.Example.com.", "example.com").as_deref(),
             Some("_acme-challenge.example.com")
         );
-        assert_eq!(qualify_name("_acme-challenge.example.org", "example.com"), None);
+        assert_eq!(
+            qualify_name("_acme-challenge.example.org", "example.com"),
+            None
+        );
     }
 }

@@ -6,11 +6,16 @@ use serde_json::{json, Value};
 pub(crate) type Query = Vec<(String, String)>;
 
 pub(crate) fn parse_query(raw: Option<&str>) -> Query {
-    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn first<'a>(query: &'a Query, key: &str) -> Option<&'a str> {
-    query.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str())
+    query
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value.as_str())
 }
 
 /// One text condition on a field.
@@ -25,7 +30,13 @@ pub(crate) enum TextFilter {
 
 impl TextFilter {
     pub(crate) fn matches(&self, value: &str, case_sensitive: bool) -> bool {
-        let fold = |text: &str| if case_sensitive { text.to_string() } else { text.to_ascii_lowercase() };
+        let fold = |text: &str| {
+            if case_sensitive {
+                text.to_string()
+            } else {
+                text.to_ascii_lowercase()
+            }
+        };
         let value = fold(value);
         match self {
             TextFilter::Equal(wanted) => value == fold(wanted),
@@ -43,7 +54,9 @@ impl TextFilter {
 pub(crate) fn dotted_filters(query: &Query, field: &str) -> Vec<TextFilter> {
     let mut filters = Vec::new();
     for (key, value) in query {
-        let Some(operator) = key.strip_prefix(field) else { continue };
+        let Some(operator) = key.strip_prefix(field) else {
+            continue;
+        };
         let filter = match operator {
             "" | ".exact" => TextFilter::Equal(value.clone()),
             ".contains" => TextFilter::Contains(value.clone()),
@@ -101,7 +114,11 @@ pub(crate) struct PageRequest {
 /// 5,000,000) but not what an out-of-range value gets; the emulation clamps it.
 /// Numbers such as `2.0` are accepted because the Python SDK types these as floats.
 pub(crate) fn page_request(query: &Query, default_size: u64, min: u64, max: u64) -> PageRequest {
-    let number = |key: &str| first(query, key).and_then(|text| text.parse::<f64>().ok()).map(|value| value.max(0.0) as u64);
+    let number = |key: &str| {
+        first(query, key)
+            .and_then(|text| text.parse::<f64>().ok())
+            .map(|value| value.max(0.0) as u64)
+    };
     let page = number("page").unwrap_or(1).max(1);
     let per_page = number("per_page").unwrap_or(default_size).clamp(min, max);
     PageRequest { page, per_page }
@@ -137,7 +154,9 @@ mod tests {
 
     #[test]
     fn dotted_and_plain_name_filters() {
-        let query = parse_query(Some("name.exact=_acme-challenge.example.com&type=TXT&name.contains=acme"));
+        let query = parse_query(Some(
+            "name.exact=_acme-challenge.example.com&type=TXT&name.contains=acme",
+        ));
         let filters = dotted_filters(&query, "name");
         assert_eq!(
             filters,
@@ -146,7 +165,10 @@ mod tests {
                 TextFilter::Contains("acme".into())
             ]
         );
-        assert_eq!(dotted_filters(&parse_query(Some("name=a.example.com")), "name"), vec![TextFilter::Equal("a.example.com".into())]);
+        assert_eq!(
+            dotted_filters(&parse_query(Some("name=a.example.com")), "name"),
+            vec![TextFilter::Equal("a.example.com".into())]
+        );
     }
 
     #[test]
@@ -158,12 +180,30 @@ mod tests {
     #[test]
     fn pages_past_the_end_are_empty() {
         let items: Vec<u32> = (0..7).collect();
-        let (first_page, info) = paginate(&items, PageRequest { page: 1, per_page: 5 });
+        let (first_page, info) = paginate(
+            &items,
+            PageRequest {
+                page: 1,
+                per_page: 5,
+            },
+        );
         assert_eq!(first_page, vec![0, 1, 2, 3, 4]);
         assert_eq!(info["total_pages"], 2);
-        let (second_page, _) = paginate(&items, PageRequest { page: 2, per_page: 5 });
+        let (second_page, _) = paginate(
+            &items,
+            PageRequest {
+                page: 2,
+                per_page: 5,
+            },
+        );
         assert_eq!(second_page, vec![5, 6]);
-        let (third_page, info) = paginate(&items, PageRequest { page: 3, per_page: 5 });
+        let (third_page, info) = paginate(
+            &items,
+            PageRequest {
+                page: 3,
+                per_page: 5,
+            },
+        );
         assert!(third_page.is_empty());
         assert_eq!(info["count"], 0);
         assert_eq!(info["total_count"], 7);
@@ -172,8 +212,20 @@ mod tests {
     #[test]
     fn page_size_is_clamped() {
         let request = page_request(&parse_query(Some("per_page=1000&page=2.0")), 20, 5, 50);
-        assert_eq!(request, PageRequest { page: 2, per_page: 50 });
+        assert_eq!(
+            request,
+            PageRequest {
+                page: 2,
+                per_page: 50
+            }
+        );
         let request = page_request(&parse_query(None), 20, 5, 50);
-        assert_eq!(request, PageRequest { page: 1, per_page: 20 });
+        assert_eq!(
+            request,
+            PageRequest {
+                page: 1,
+                per_page: 20
+            }
+        );
     }
 }

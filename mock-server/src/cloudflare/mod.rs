@@ -28,8 +28,8 @@ use serde::Deserialize;
 use tracing::{debug, info};
 
 pub use scenario::{
-    AccountSpec, CloudflareScenario, GlobalKeySpec, IpFilter, Permission, RateLimitSpec, RecordSpec, TokenOwner,
-    TokenSpec, TokenStatus, ZoneScope, ZoneSpec, ZoneStatus,
+    AccountSpec, CloudflareScenario, GlobalKeySpec, IpFilter, Permission, RateLimitSpec,
+    RecordSpec, TokenOwner, TokenSpec, TokenStatus, ZoneScope, ZoneSpec, ZoneStatus,
 };
 pub use state::Record;
 
@@ -84,7 +84,9 @@ impl Shared {
     /// Locks the state. A panic while holding the lock cannot leave it half-updated
     /// in a way later requests care about, so a poisoned lock is still used.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -98,7 +100,9 @@ impl Gate for Shared {
         };
 
         let mut state = self.lock();
-        let credential = auth::authenticate(&state, &headers).ok().map(|principal| auth::label(&state, principal));
+        let credential = auth::authenticate(&state, &headers)
+            .ok()
+            .map(|principal| auth::label(&state, principal));
         let fault = state.faults.evaluate(step);
         let latency = state.latency;
         let seq = state.log.push(LoggedRequest {
@@ -122,7 +126,10 @@ impl Gate for Shared {
                 delay_before: latency,
                 delay_after: Duration::from_millis(ms),
             },
-            _ => Disposition::Forward { delay_before: latency, delay_after: Duration::ZERO },
+            _ => Disposition::Forward {
+                delay_before: latency,
+                delay_after: Duration::ZERO,
+            },
         };
         (seq, disposition)
     }
@@ -145,16 +152,25 @@ pub struct CloudflareMock {
 
 impl CloudflareMock {
     /// Starts the emulation for `scenario` with its public listener on `listen` (loopback only).
-    pub async fn start(scenario: CloudflareScenario, listen: SocketAddr) -> Result<CloudflareMock, StartError> {
+    pub async fn start(
+        scenario: CloudflareScenario,
+        listen: SocketAddr,
+    ) -> Result<CloudflareMock, StartError> {
         if !listen.ip().is_loopback() {
             return Err(StartError::NotLoopback(listen));
         }
         let state = State::from_scenario(&scenario, Utc::now())?;
-        let shared = Arc::new(Shared { started: Instant::now(), state: Mutex::new(state) });
+        let shared = Arc::new(Shared {
+            started: Instant::now(),
+            state: Mutex::new(state),
+        });
 
         let internal_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let internal = std::net::TcpListener::bind(internal_addr)
-            .map_err(|source| StartError::Bind { addr: internal_addr, source })?;
+        let internal =
+            std::net::TcpListener::bind(internal_addr).map_err(|source| StartError::Bind {
+                addr: internal_addr,
+                source,
+            })?;
         let emulation = wiremock::MockServer::builder()
             .listener(internal)
             .disable_request_recording()
@@ -168,10 +184,18 @@ impl CloudflareMock {
         let gate: Arc<dyn Gate> = Arc::clone(&shared) as Arc<dyn Gate>;
         let front = FrontListener::bind(listen, *emulation.address(), gate)
             .await
-            .map_err(|source| StartError::Bind { addr: listen, source })?;
+            .map_err(|source| StartError::Bind {
+                addr: listen,
+                source,
+            })?;
         let url = format!("http://{}{}", front.local_addr(), API_PREFIX);
         info!(%url, "cloudflare mock listening");
-        Ok(CloudflareMock { shared, url, _front: front, _emulation: emulation })
+        Ok(CloudflareMock {
+            shared,
+            url,
+            _front: front,
+            _emulation: emulation,
+        })
     }
 
     /// Base URL, `http://127.0.0.1:PORT/client/v4`.
@@ -198,7 +222,12 @@ impl CloudflareMock {
     pub fn records(&self, zone_name: &str) -> Vec<Record> {
         let zone_name = normalize_name(zone_name);
         let state = self.shared.lock();
-        state.records.iter().filter(|record| record.zone_name == zone_name).cloned().collect()
+        state
+            .records
+            .iter()
+            .filter(|record| record.zone_name == zone_name)
+            .cloned()
+            .collect()
     }
 
     /// Current records of all zones, in creation order.
@@ -240,6 +269,11 @@ impl CloudflareMock {
     /// Id of the first zone named `zone_name`, if any.
     pub fn zone_id(&self, zone_name: &str) -> Option<String> {
         let zone_name = normalize_name(zone_name);
-        self.shared.lock().zones.iter().find(|zone| zone.name == zone_name).map(|zone| zone.id.clone())
+        self.shared
+            .lock()
+            .zones
+            .iter()
+            .find(|zone| zone.name == zone_name)
+            .map(|zone| zone.id.clone())
     }
 }

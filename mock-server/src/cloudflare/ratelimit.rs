@@ -40,7 +40,11 @@ impl RateLimiter {
     /// of the block period when the credential is blocked, including the request
     /// that exceeds the limit and starts the block. Rejected requests are not counted.
     /// With the limit disabled it returns `Ok(None)`.
-    pub(crate) fn check(&mut self, credential: &str, now: Instant) -> Result<Option<Quota>, Duration> {
+    pub(crate) fn check(
+        &mut self,
+        credential: &str,
+        now: Instant,
+    ) -> Result<Option<Quota>, Duration> {
         if self.limit == 0 {
             return Ok(None);
         }
@@ -51,7 +55,11 @@ impl RateLimiter {
             }
             entry.blocked_until = None;
         }
-        while entry.recent.front().is_some_and(|first| now.duration_since(*first) >= self.window) {
+        while entry
+            .recent
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= self.window)
+        {
             entry.recent.pop_front();
         }
         if entry.recent.len() >= self.limit {
@@ -61,7 +69,10 @@ impl RateLimiter {
         }
         entry.recent.push_back(now);
 
-        let oldest = *entry.recent.front().expect("the window contains the request just counted");
+        let oldest = *entry
+            .recent
+            .front()
+            .expect("the window contains the request just counted");
         let reset = self.window.saturating_sub(now.duration_since(oldest));
         Ok(Some(Quota {
             limit: self.limit,
@@ -87,8 +98,14 @@ impl Quota {
     /// Cloudflare's limits page shows (`"default";r=50;t=30`, `"burst";q=100;w=60`).
     pub(crate) fn headers(&self) -> [(&'static str, String); 2] {
         [
-            ("ratelimit", format!("\"default\";r={};t={}", self.remaining, self.reset_seconds)),
-            ("ratelimit-policy", format!("\"default\";q={};w={}", self.limit, self.window_seconds)),
+            (
+                "ratelimit",
+                format!("\"default\";r={};t={}", self.remaining, self.reset_seconds),
+            ),
+            (
+                "ratelimit-policy",
+                format!("\"default\";q={};w={}", self.limit, self.window_seconds),
+            ),
         ]
     }
 }
@@ -98,7 +115,11 @@ mod tests {
     use super::*;
 
     fn limiter(requests: u32, window_seconds: u64, block_seconds: u64) -> RateLimiter {
-        RateLimiter::new(&RateLimitSpec { requests, window_seconds, block_seconds })
+        RateLimiter::new(&RateLimitSpec {
+            requests,
+            window_seconds,
+            block_seconds,
+        })
     }
 
     #[test]
@@ -108,7 +129,10 @@ mod tests {
         assert!(limiter.check("a", start).is_ok());
         assert!(limiter.check("a", start).is_ok());
         assert_eq!(limiter.check("a", start), Err(Duration::from_secs(30)));
-        assert_eq!(limiter.check("a", start + Duration::from_secs(10)), Err(Duration::from_secs(20)));
+        assert_eq!(
+            limiter.check("a", start + Duration::from_secs(10)),
+            Err(Duration::from_secs(20))
+        );
         assert!(limiter.check("a", start + Duration::from_secs(30)).is_ok());
     }
 
@@ -119,7 +143,10 @@ mod tests {
         let first = limiter.check("a", start).unwrap().unwrap();
         assert_eq!(first.remaining, 2);
         assert_eq!(first.reset_seconds, 60);
-        let second = limiter.check("a", start + Duration::from_millis(10_500)).unwrap().unwrap();
+        let second = limiter
+            .check("a", start + Duration::from_millis(10_500))
+            .unwrap()
+            .unwrap();
         assert_eq!(second.remaining, 1);
         assert_eq!(second.reset_seconds, 50);
         assert_eq!(second.headers()[0].1, "\"default\";r=1;t=50");

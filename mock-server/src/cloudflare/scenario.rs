@@ -63,7 +63,11 @@ impl Default for RateLimitSpec {
     /// and every call rejected for the next 5 minutes once exceeded
     /// (developers.cloudflare.com/fundamentals/api/reference/limits).
     fn default() -> RateLimitSpec {
-        RateLimitSpec { requests: 1200, window_seconds: 300, block_seconds: 300 }
+        RateLimitSpec {
+            requests: 1200,
+            window_seconds: 300,
+            block_seconds: 300,
+        }
     }
 }
 
@@ -234,8 +238,12 @@ impl TryFrom<String> for Permission {
         match normalized.as_str() {
             "zone:read" | "zone:zone:read" => Ok(Permission::ZoneRead),
             "dns:read" | "zone:dns:read" => Ok(Permission::DnsRead),
-            "dns:edit" | "zone:dns:edit" | "dns:write" | "zone:dns:write" => Ok(Permission::DnsEdit),
-            _ => Err(format!("unknown permission {text:?}: expected Zone:Read, DNS:Read or DNS:Edit")),
+            "dns:edit" | "zone:dns:edit" | "dns:write" | "zone:dns:write" => {
+                Ok(Permission::DnsEdit)
+            }
+            _ => Err(format!(
+                "unknown permission {text:?}: expected Zone:Read, DNS:Read or DNS:Edit"
+            )),
         }
     }
 }
@@ -264,7 +272,9 @@ impl TryFrom<ZoneScopeSpec> for ZoneScope {
     fn try_from(spec: ZoneScopeSpec) -> Result<ZoneScope, String> {
         match spec {
             ZoneScopeSpec::Keyword(word) if word == "all" => Ok(ZoneScope::All),
-            ZoneScopeSpec::Keyword(word) => Err(format!("invalid zones value {word:?}: expected `all` or a list of zone names")),
+            ZoneScopeSpec::Keyword(word) => Err(format!(
+                "invalid zones value {word:?}: expected `all` or a list of zone names"
+            )),
             ZoneScopeSpec::Names(names) => Ok(ZoneScope::Only(names)),
         }
     }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::ratelimit::RateLimiter;
-use super::scenario::{CloudflareScenario, IpFilter, Permission, TokenOwner, TokenStatus, ZoneScope, ZoneStatus};
+use super::scenario::{
+    CloudflareScenario, IpFilter, Permission, TokenOwner, TokenStatus, ZoneScope, ZoneStatus,
+};
 use super::Step;
 use crate::faults::FaultSet;
 use crate::ids::{hex_id, is_lower_hex};
@@ -125,7 +127,10 @@ pub(crate) fn normalize_name(name: &str) -> String {
 
 /// Reports whether `name` is `zone` itself or a name below it.
 pub(crate) fn is_in_zone(name: &str, zone: &str) -> bool {
-    name == zone || name.strip_suffix(zone).is_some_and(|prefix| prefix.ends_with('.'))
+    name == zone
+        || name
+            .strip_suffix(zone)
+            .is_some_and(|prefix| prefix.ends_with('.'))
 }
 
 /// Reports whether `text` has the format Cloudflare issues global API keys in: 37 lowercase hex characters.
@@ -139,18 +144,26 @@ pub(crate) fn is_valid_ttl(ttl: u64) -> bool {
 }
 
 fn invalid(message: impl Into<String>) -> ScenarioError {
-    ScenarioError::Invalid { provider: "cloudflare", message: message.into() }
+    ScenarioError::Invalid {
+        provider: "cloudflare",
+        message: message.into(),
+    }
 }
 
 impl State {
     /// Builds the state for `scenario`, checking every cross-reference.
-    pub(crate) fn from_scenario(scenario: &CloudflareScenario, now: DateTime<Utc>) -> Result<State, ScenarioError> {
+    pub(crate) fn from_scenario(
+        scenario: &CloudflareScenario,
+        now: DateTime<Utc>,
+    ) -> Result<State, ScenarioError> {
         let accounts = build_accounts(scenario)?;
         let (zones, records) = build_zones(scenario, &accounts, now)?;
         let tokens = build_tokens(scenario, &accounts, &zones)?;
         let global_keys = build_global_keys(scenario)?;
         if scenario.rate_limit.requests > 0 && scenario.rate_limit.window_seconds == 0 {
-            return Err(invalid("rate_limit.window_seconds must be at least 1 when rate_limit.requests is set"));
+            return Err(invalid(
+                "rate_limit.window_seconds must be at least 1 when rate_limit.requests is set",
+            ));
         }
 
         Ok(State {
@@ -174,7 +187,10 @@ impl State {
     pub(crate) fn next_record_id(&mut self, zone_id: &str) -> String {
         loop {
             self.records_created += 1;
-            let id = hex_id("record", &format!("{zone_id}/created/{}", self.records_created));
+            let id = hex_id(
+                "record",
+                &format!("{zone_id}/created/{}", self.records_created),
+            );
             if !self.records.iter().any(|record| record.id == id) {
                 return id;
             }
@@ -185,19 +201,29 @@ impl State {
 fn build_accounts(scenario: &CloudflareScenario) -> Result<Vec<Account>, ScenarioError> {
     if scenario.accounts.is_empty() {
         let name = "Default Account".to_string();
-        return Ok(vec![Account { id: hex_id("account", &name), name }]);
+        return Ok(vec![Account {
+            id: hex_id("account", &name),
+            name,
+        }]);
     }
     let mut accounts: Vec<Account> = Vec::new();
     for spec in &scenario.accounts {
         let id = match &spec.id {
             Some(id) if is_lower_hex(id, 32) => id.clone(),
-            Some(id) => return Err(invalid(format!("account id {id:?} must be 32 lowercase hex characters"))),
+            Some(id) => {
+                return Err(invalid(format!(
+                    "account id {id:?} must be 32 lowercase hex characters"
+                )))
+            }
             None => hex_id("account", &spec.name),
         };
         if accounts.iter().any(|account| account.id == id) {
             return Err(invalid(format!("account id {id} is used twice")));
         }
-        accounts.push(Account { id, name: spec.name.clone() });
+        accounts.push(Account {
+            id,
+            name: spec.name.clone(),
+        });
     }
     Ok(accounts)
 }
@@ -223,27 +249,44 @@ fn build_zones(
             return Err(invalid("a zone has an empty name"));
         }
         let account = match &spec.account {
-            Some(reference) => find_account(accounts, reference)
-                .ok_or_else(|| invalid(format!("zone {name} names unknown account {reference:?}")))?,
+            Some(reference) => find_account(accounts, reference).ok_or_else(|| {
+                invalid(format!("zone {name} names unknown account {reference:?}"))
+            })?,
             None if accounts.len() == 1 => &accounts[0],
-            None => return Err(invalid(format!("zone {name} must name its account because the scenario has several"))),
+            None => {
+                return Err(invalid(format!(
+                    "zone {name} must name its account because the scenario has several"
+                )))
+            }
         };
         let id = match &spec.id {
             Some(id) if is_lower_hex(id, 32) => id.clone(),
-            Some(id) => return Err(invalid(format!("zone {name} has id {id:?}; ids must be 32 lowercase hex characters"))),
+            Some(id) => {
+                return Err(invalid(format!(
+                    "zone {name} has id {id:?}; ids must be 32 lowercase hex characters"
+                )))
+            }
             None => hex_id("zone", &format!("{}/{name}", account.id)),
         };
         if zones.iter().any(|zone| zone.id == id) {
             return Err(invalid(format!("zone id {id} is used twice")));
         }
-        if zones.iter().any(|zone| zone.name == name && zone.account_id == account.id) {
-            return Err(invalid(format!("zone {name} appears twice in account {}", account.name)));
+        if zones
+            .iter()
+            .any(|zone| zone.name == name && zone.account_id == account.id)
+        {
+            return Err(invalid(format!(
+                "zone {name} appears twice in account {}",
+                account.name
+            )));
         }
 
         for (index, record_spec) in spec.records.iter().enumerate() {
             let record_name = normalize_name(&record_spec.name);
             if !is_in_zone(&record_name, &name) {
-                return Err(invalid(format!("record {record_name} is not inside zone {name}")));
+                return Err(invalid(format!(
+                    "record {record_name} is not inside zone {name}"
+                )));
             }
             if !is_valid_ttl(u64::from(record_spec.ttl)) {
                 return Err(invalid(format!(
@@ -254,7 +297,9 @@ fn build_zones(
             let record_id = match &record_spec.id {
                 Some(record_id) if is_lower_hex(record_id, 32) => record_id.clone(),
                 Some(record_id) => {
-                    return Err(invalid(format!("record id {record_id:?} must be 32 lowercase hex characters")))
+                    return Err(invalid(format!(
+                        "record id {record_id:?} must be 32 lowercase hex characters"
+                    )))
                 }
                 None => hex_id("record", &format!("{id}/scenario/{index}")),
             };
@@ -288,13 +333,19 @@ fn build_zones(
     Ok((zones, records))
 }
 
-fn build_tokens(scenario: &CloudflareScenario, accounts: &[Account], zones: &[Zone]) -> Result<Vec<Token>, ScenarioError> {
+fn build_tokens(
+    scenario: &CloudflareScenario,
+    accounts: &[Account],
+    zones: &[Zone],
+) -> Result<Vec<Token>, ScenarioError> {
     let mut tokens: Vec<Token> = Vec::new();
     for (index, spec) in scenario.tokens.iter().enumerate() {
         // Errors name the token by position and id, never by its value.
         let position = format!("token #{}", index + 1);
         if spec.value.is_empty() || spec.value.chars().any(char::is_whitespace) {
-            return Err(invalid(format!("{position} has an empty value or one containing whitespace")));
+            return Err(invalid(format!(
+                "{position} has an empty value or one containing whitespace"
+            )));
         }
         if is_global_key_format(&spec.value) {
             return Err(invalid(format!(
@@ -302,31 +353,43 @@ fn build_tokens(scenario: &CloudflareScenario, accounts: &[Account], zones: &[Zo
             )));
         }
         if tokens.iter().any(|token| token.value == spec.value) {
-            return Err(invalid(format!("{position} has the same value as an earlier token")));
+            return Err(invalid(format!(
+                "{position} has the same value as an earlier token"
+            )));
         }
         let id = match &spec.id {
             Some(id) if is_lower_hex(id, 32) => id.clone(),
-            Some(id) => return Err(invalid(format!("{position} has id {id:?}; ids must be 32 lowercase hex characters"))),
+            Some(id) => {
+                return Err(invalid(format!(
+                    "{position} has id {id:?}; ids must be 32 lowercase hex characters"
+                )))
+            }
             None => hex_id("token", &spec.value),
         };
         if tokens.iter().any(|token| token.id == id) {
             return Err(invalid(format!("token id {id} is used twice")));
         }
 
-        let owner = match (spec.owner, &spec.account) {
-            (TokenOwner::User, None) => Owner::User,
-            (TokenOwner::User, Some(_)) => {
-                return Err(invalid(format!("{position} ({id}) is user-owned; only `owner: account` tokens name an account")))
-            }
-            (TokenOwner::Account, Some(reference)) => {
-                let account = find_account(accounts, reference)
-                    .ok_or_else(|| invalid(format!("{position} ({id}) names unknown account {reference:?}")))?;
-                Owner::Account(account.id.clone())
-            }
-            (TokenOwner::Account, None) => {
-                return Err(invalid(format!("{position} ({id}) has `owner: account` but no `account`")))
-            }
-        };
+        let owner =
+            match (spec.owner, &spec.account) {
+                (TokenOwner::User, None) => Owner::User,
+                (TokenOwner::User, Some(_)) => return Err(invalid(format!(
+                    "{position} ({id}) is user-owned; only `owner: account` tokens name an account"
+                ))),
+                (TokenOwner::Account, Some(reference)) => {
+                    let account = find_account(accounts, reference).ok_or_else(|| {
+                        invalid(format!(
+                            "{position} ({id}) names unknown account {reference:?}"
+                        ))
+                    })?;
+                    Owner::Account(account.id.clone())
+                }
+                (TokenOwner::Account, None) => {
+                    return Err(invalid(format!(
+                        "{position} ({id}) has `owner: account` but no `account`"
+                    )))
+                }
+            };
 
         let resources = match &spec.zones {
             ZoneScope::All => Resources::All,
@@ -373,7 +436,10 @@ fn build_global_keys(scenario: &CloudflareScenario) -> Result<Vec<GlobalKey>, Sc
     let mut keys: Vec<GlobalKey> = Vec::new();
     for spec in &scenario.global_keys {
         if !spec.email.contains('@') {
-            return Err(invalid(format!("global key email {:?} is not an email address", spec.email)));
+            return Err(invalid(format!(
+                "global key email {:?} is not an email address",
+                spec.email
+            )));
         }
         if !is_global_key_format(&spec.key) {
             return Err(invalid(format!(
@@ -381,10 +447,19 @@ fn build_global_keys(scenario: &CloudflareScenario) -> Result<Vec<GlobalKey>, Sc
                 spec.email
             )));
         }
-        if keys.iter().any(|key| key.email.eq_ignore_ascii_case(&spec.email)) {
-            return Err(invalid(format!("global key email {} is listed twice", spec.email)));
+        if keys
+            .iter()
+            .any(|key| key.email.eq_ignore_ascii_case(&spec.email))
+        {
+            return Err(invalid(format!(
+                "global key email {} is listed twice",
+                spec.email
+            )));
         }
-        keys.push(GlobalKey { email: spec.email.clone(), key: spec.key.clone() });
+        keys.push(GlobalKey {
+            email: spec.email.clone(),
+            key: spec.key.clone(),
+        });
     }
     Ok(keys)
 }
@@ -414,21 +489,27 @@ mod tests {
 
     #[test]
     fn zone_with_unknown_account_is_rejected() {
-        let error = build("accounts: [{name: A}]\nzones: [{name: example.com, account: B}]").err().unwrap();
+        let error = build("accounts: [{name: A}]\nzones: [{name: example.com, account: B}]")
+            .err()
+            .unwrap();
         assert!(error.to_string().contains("unknown account"), "{error}");
     }
 
     #[test]
     fn record_outside_zone_is_rejected() {
-        let error = build("zones: [{name: example.com, records: [{type: TXT, name: x.example.org, content: a}]}]")
-            .err()
-            .unwrap();
+        let error = build(
+            "zones: [{name: example.com, records: [{type: TXT, name: x.example.org, content: a}]}]",
+        )
+        .err()
+        .unwrap();
         assert!(error.to_string().contains("not inside zone"), "{error}");
     }
 
     #[test]
     fn token_errors_do_not_contain_the_value() {
-        let error = build("tokens: [{value: sekret-value-123, zones: [missing.example]}]").err().unwrap();
+        let error = build("tokens: [{value: sekret-value-123, zones: [missing.example]}]")
+            .err()
+            .unwrap();
         let text = error.to_string();
         assert!(text.contains("missing.example"), "{text}");
         assert!(!text.contains("sekret-value-123"), "{text}");
@@ -436,13 +517,17 @@ mod tests {
 
     #[test]
     fn global_key_shaped_token_is_rejected() {
-        let error = build("tokens: [{value: 0123456789abcdef0123456789abcdef01234}]").err().unwrap();
+        let error = build("tokens: [{value: 0123456789abcdef0123456789abcdef01234}]")
+            .err()
+            .unwrap();
         assert!(error.to_string().contains("global_keys"), "{error}");
     }
 
     #[test]
     fn account_token_needs_account() {
-        let error = build("tokens: [{value: tok, owner: account}]").err().unwrap();
+        let error = build("tokens: [{value: tok, owner: account}]")
+            .err()
+            .unwrap();
         assert!(error.to_string().contains("no `account`"), "{error}");
     }
 }

@@ -100,7 +100,10 @@ impl ApiResponse {
 
 /// Builds `{success: true, errors: [], messages, result}`.
 pub(crate) fn success(result: Value, messages: Value) -> ApiResponse {
-    ApiResponse::json(200, &json!({ "success": true, "errors": [], "messages": messages, "result": result }))
+    ApiResponse::json(
+        200,
+        &json!({ "success": true, "errors": [], "messages": messages, "result": result }),
+    )
 }
 
 /// Builds a list response with `result_info`.

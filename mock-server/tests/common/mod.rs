@@ -82,12 +82,18 @@ pub async fn start() -> MockServer {
 }
 
 pub fn cloudflare(server: &MockServer) -> &CloudflareMock {
-    server.cloudflare().expect("scenario has a cloudflare section")
+    server
+        .cloudflare()
+        .expect("scenario has a cloudflare section")
 }
 
 /// Builds a client that never uses a proxy and gives up after `timeout`.
 pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().timeout(timeout).build().expect("client builds")
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+        .expect("client builds")
 }
 
 pub fn client() -> reqwest::Client {
@@ -105,7 +111,10 @@ pub struct Reply {
 impl Reply {
     /// Codes of the `errors` array, in order.
     pub fn error_codes(&self) -> Vec<u64> {
-        self.body["errors"].as_array().map(|errors| errors.iter().filter_map(|e| e["code"].as_u64()).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|e| e["code"].as_u64()).collect())
+            .unwrap_or_default()
     }
 
     /// Codes of the first error's `error_chain`.
@@ -117,17 +126,27 @@ impl Reply {
     }
 
     pub fn first_message(&self) -> String {
-        self.body["errors"][0]["message"].as_str().unwrap_or_default().to_string()
+        self.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
 pub async fn send(request: reqwest::RequestBuilder) -> Reply {
-    let response = request.send().await.expect("request succeeds at the transport level");
+    let response = request
+        .send()
+        .await
+        .expect("request succeeds at the transport level");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body is readable");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text));
-    Reply { status, headers, body }
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub async fn get_with_token(server: &MockServer, token: &str, path: &str) -> Reply {
@@ -135,14 +154,32 @@ pub async fn get_with_token(server: &MockServer, token: &str, path: &str) -> Rep
     send(client().get(url).bearer_auth(token)).await
 }
 
-pub async fn create_txt(server: &MockServer, token: &str, zone_id: &str, name: &str, content: &str, ttl: u64) -> Reply {
-    let url = format!("{}/zones/{zone_id}/dns_records", server.cloudflare_url().unwrap());
+pub async fn create_txt(
+    server: &MockServer,
+    token: &str,
+    zone_id: &str,
+    name: &str,
+    content: &str,
+    ttl: u64,
+) -> Reply {
+    let url = format!(
+        "{}/zones/{zone_id}/dns_records",
+        server.cloudflare_url().unwrap()
+    );
     let body = serde_json::json!({"type": "TXT", "name": name, "content": content, "ttl": ttl});
     send(client().post(url).bearer_auth(token).json(&body)).await
 }
 
-pub async fn delete_record(server: &MockServer, token: &str, zone_id: &str, record_id: &str) -> Reply {
-    let url = format!("{}/zones/{zone_id}/dns_records/{record_id}", server.cloudflare_url().unwrap());
+pub async fn delete_record(
+    server: &MockServer,
+    token: &str,
+    zone_id: &str,
+    record_id: &str,
+) -> Reply {
+    let url = format!(
+        "{}/zones/{zone_id}/dns_records/{record_id}",
+        server.cloudflare_url().unwrap()
+    );
     send(client().delete(url).bearer_auth(token)).await
 }
 
@@ -151,7 +188,12 @@ pub fn assert_failure(reply: &Reply, status: u16, codes: &[u64]) {
     assert_eq!(reply.status, status, "status of {:?}", reply.body);
     assert_eq!(reply.body["success"], false, "{:?}", reply.body);
     assert!(reply.body["result"].is_null(), "{:?}", reply.body);
-    assert_eq!(reply.body["messages"], serde_json::json!([]), "{:?}", reply.body);
+    assert_eq!(
+        reply.body["messages"],
+        serde_json::json!([]),
+        "{:?}",
+        reply.body
+    );
     assert_eq!(reply.error_codes(), codes, "{:?}", reply.body);
 }
 
@@ -159,7 +201,12 @@ pub fn assert_failure(reply: &Reply, status: u16, codes: &[u64]) {
 pub fn assert_success(reply: &Reply) -> &Value {
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(reply.body["success"], true, "{:?}", reply.body);
-    assert_eq!(reply.body["errors"], serde_json::json!([]), "{:?}", reply.body);
+    assert_eq!(
+        reply.body["errors"],
+        serde_json::json!([]),
+        "{:?}",
+        reply.body
+    );
     assert!(reply.body["messages"].is_array(), "{:?}", reply.body);
     &reply.body["result"]
 }

@@ -41,14 +41,22 @@ impl MockProcess {
 
         let mut endpoints = Vec::new();
         loop {
-            let line = receiver.recv_timeout(Duration::from_secs(20)).expect("the mock prints `ready` within 20 s");
+            let line = receiver
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the mock prints `ready` within 20 s");
             if line == "ready" {
                 break;
             }
-            let (provider, url) = line.split_once(' ').expect("endpoint lines are `<provider> <url>`");
+            let (provider, url) = line
+                .split_once(' ')
+                .expect("endpoint lines are `<provider> <url>`");
             endpoints.push((provider.to_string(), url.to_string()));
         }
-        MockProcess { child, stdin, endpoints }
+        MockProcess {
+            child,
+            stdin,
+            endpoints,
+        }
     }
 
     /// Base URL printed for `provider`.
@@ -57,7 +65,12 @@ impl MockProcess {
             .iter()
             .find(|(name, _)| name == provider)
             .map(|(_, url)| url.clone())
-            .unwrap_or_else(|| panic!("the mock printed no {provider} endpoint: {:?}", self.endpoints))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the mock printed no {provider} endpoint: {:?}",
+                    self.endpoints
+                )
+            })
     }
 
     /// Waits up to `limit` for the process to exit and returns its exit code.
