@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use acme_token_mock::{MockServer, Scenario};
 use anyhow::{bail, Context};
 use clap::Parser;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::oneshot;
 use tracing::{error, info};
 
@@ -78,6 +79,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
 
+    let stop_signals = StopSignals::install(!args.ignore_stdin)?;
     let mut stdout = std::io::stdout().lock();
     for (provider, url) in &endpoints {
         writeln!(stdout, "{provider} {url}")?;
@@ -86,25 +88,40 @@ async fn run(args: Args) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    let reason = wait_for_stop(!args.ignore_stdin).await?;
+    let reason = stop_signals.wait().await;
     info!(reason, "stopping");
     drop(server);
     Ok(())
 }
 
-/// Waits for SIGINT, SIGTERM or (when `watch_stdin` and stdin is not a terminal) end of stdin.
-async fn wait_for_stop(watch_stdin: bool) -> anyhow::Result<&'static str> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("failed to watch SIGTERM")?;
-    let stdin_closed = watch_stdin_eof(watch_stdin && !std::io::stdin().is_terminal());
+/// Installed handlers for the events that stop the mock.
+struct StopSignals {
+    interrupt: Signal,
+    terminate: Signal,
+    stdin_closed: oneshot::Receiver<()>,
+}
 
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => {
-            result.context("failed to watch SIGINT")?;
-            Ok("SIGINT")
+impl StopSignals {
+    /// Installs the SIGINT and SIGTERM handlers and, when `watch_stdin` is set and
+    /// stdin is not a terminal, the stdin watcher.
+    ///
+    /// Call this before printing `ready`: a signal that arrives earlier would take
+    /// its default action and kill the process without a clean stop.
+    fn install(watch_stdin: bool) -> anyhow::Result<StopSignals> {
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt()).context("failed to watch SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("failed to watch SIGTERM")?,
+            stdin_closed: watch_stdin_eof(watch_stdin && !std::io::stdin().is_terminal()),
+        })
+    }
+
+    /// Waits for the first stop event and returns its name.
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+            Ok(()) = &mut self.stdin_closed => "stdin closed",
         }
-        _ = terminate.recv() => Ok("SIGTERM"),
-        Ok(()) = stdin_closed => Ok("stdin closed"),
     }
 }
 

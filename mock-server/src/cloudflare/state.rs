@@ -370,26 +370,27 @@ fn build_tokens(
             return Err(invalid(format!("token id {id} is used twice")));
         }
 
-        let owner =
-            match (spec.owner, &spec.account) {
-                (TokenOwner::User, None) => Owner::User,
-                (TokenOwner::User, Some(_)) => return Err(invalid(format!(
+        let owner = match (spec.owner, &spec.account) {
+            (TokenOwner::User, None) => Owner::User,
+            (TokenOwner::User, Some(_)) => {
+                return Err(invalid(format!(
                     "{position} ({id}) is user-owned; only `owner: account` tokens name an account"
-                ))),
-                (TokenOwner::Account, Some(reference)) => {
-                    let account = find_account(accounts, reference).ok_or_else(|| {
-                        invalid(format!(
-                            "{position} ({id}) names unknown account {reference:?}"
-                        ))
-                    })?;
-                    Owner::Account(account.id.clone())
-                }
-                (TokenOwner::Account, None) => {
-                    return Err(invalid(format!(
-                        "{position} ({id}) has `owner: account` but no `account`"
-                    )))
-                }
-            };
+                )))
+            }
+            (TokenOwner::Account, Some(reference)) => {
+                let account = find_account(accounts, reference).ok_or_else(|| {
+                    invalid(format!(
+                        "{position} ({id}) names unknown account {reference:?}"
+                    ))
+                })?;
+                Owner::Account(account.id.clone())
+            }
+            (TokenOwner::Account, None) => {
+                return Err(invalid(format!(
+                    "{position} ({id}) has `owner: account` but no `account`"
+                )))
+            }
+        };
 
         let resources = match &spec.zones {
             ZoneScope::All => Resources::All,
