@@ -800,8 +800,8 @@ pub(crate) async fn probe_write(
     }
 
     // 2. The create, with cert-manager's body and TTL.
-    let (created, interrupted) = create_record(p, cx, zone, fqdn, value, &mut write).await;
-    if interrupted {
+    let created = create_record(p, cx, zone, fqdn, value, &mut write).await;
+    if cx.cancel.is_cancelled() {
         write.push(blocked_finding(Stage::Write, &RequestBlocked::Cancelled, PROVIDER));
     }
 
@@ -873,8 +873,7 @@ fn note_existing_records(write: &mut StageReport, existing: &[DnsRecord], value:
     }
 }
 
-/// Sends the create. Returns what it achieved and whether the run was
-/// cancelled while it was in flight.
+/// Sends the create and returns what it achieved.
 ///
 /// After cancellation the request is not dropped at once: it gets up to
 /// `cx.cleanup_grace` to answer, so the record id is known for the delete.
@@ -885,32 +884,32 @@ async fn create_record(
     fqdn: &str,
     value: &str,
     write: &mut StageReport,
-) -> (Created, bool) {
+) -> Created {
     if let Err(blocked) = cx.before_request().await {
-        write.push(blocked_finding(Stage::Write, &blocked, PROVIDER));
-        return (Created::Nothing, false);
+        // A cancellation is reported once, by the caller.
+        if blocked != RequestBlocked::Cancelled {
+            write.push(blocked_finding(Stage::Write, &blocked, PROVIDER));
+        }
+        return Created::Nothing;
     }
     write.fact("ttl", CHALLENGE_RECORD_TTL.to_string());
     let request = p
         .client
         .create_txt_record(&zone.id, fqdn, value, CHALLENGE_RECORD_TTL);
     tokio::pin!(request);
-    let (result, interrupted) = tokio::select! {
+    let result = tokio::select! {
         biased;
-        result = &mut request => (result, false),
+        result = &mut request => result,
         _ = cx.cancel.cancelled() => {
             match tokio::time::timeout(cx.cleanup_grace, &mut request).await {
-                Ok(result) => (result, true),
-                Err(_) => (
-                    Err(ApiFailure::interrupted(format!("POST /zones/{}/dns_records", zone.id))),
-                    true,
-                ),
+                Ok(result) => result,
+                Err(_) => Err(ApiFailure::interrupted(format!("POST /zones/{}/dns_records", zone.id))),
             }
         }
     };
 
     match settle(cx, result) {
-        Sent::Done(record) => (Created::Record { id: record.id }, interrupted),
+        Sent::Done(record) => Created::Record { id: record.id },
         Sent::Blocked(_) => unreachable!("settle never blocks"),
         Sent::Failed(failure) => {
             if failure.kind != crate::client::FailureKind::Interrupted {
@@ -921,9 +920,9 @@ async fn create_record(
                 ));
             }
             if failure.may_have_taken_effect() {
-                (Created::Unknown, interrupted)
+                Created::Unknown
             } else {
-                (Created::Nothing, interrupted)
+                Created::Nothing
             }
         }
     }
