@@ -345,7 +345,27 @@ pub(crate) fn build(
     secrets: &BTreeMap<String, SecretValue>,
     settings: &ProviderSettings,
 ) -> BuildOutcome {
-    let mut outcome = BuildOutcome {
+    let outcome = build_provider(plan, secrets, settings);
+    BuildOutcome {
+        provider: outcome
+            .provider
+            .map(|provider| Arc::new(provider) as Arc<dyn acme_token_core::Provider>),
+        findings: outcome.findings,
+    }
+}
+
+/// The concrete provider, if one could be built, and the config findings.
+struct Outcome {
+    provider: Option<CloudflareProvider>,
+    findings: Vec<Finding>,
+}
+
+fn build_provider(
+    plan: &SolverPlan,
+    secrets: &BTreeMap<String, SecretValue>,
+    settings: &ProviderSettings,
+) -> Outcome {
+    let mut outcome = Outcome {
         provider: None,
         findings: Vec::new(),
     };
@@ -431,7 +451,7 @@ pub(crate) fn build(
         .map(|id| id.trim().to_string())
         .filter(|id| !id.is_empty());
 
-    outcome.provider = Some(Arc::new(CloudflareProvider {
+    outcome.provider = Some(CloudflareProvider {
         client,
         shape,
         account_id,
@@ -440,13 +460,25 @@ pub(crate) fn build(
         location: location.clone(),
         account_key: format!("cloudflare:{}", value.fingerprint()),
         summary: vec![(location.field.clone(), secret.to_string())],
-    }));
+    });
     outcome
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_debug_hides_credential() {
+        let canary = "CANARYtokenVALUEqq0123456789abcdefghijkl";
+        let stanza = serde_json::json!({"email": "ops@example.com", "apiTokenSecretRef": {"name": "cf", "key": "t"}});
+        let plan = plan(&stanza);
+        let secrets = BTreeMap::from([(TOKEN_FIELD.to_string(), SecretValue::new(format!("{canary}\n")))]);
+        let outcome = build_provider(&plan, &secrets, &ProviderSettings::default());
+        let debug = format!("{:?}", outcome.provider.expect("the provider builds"));
+        assert!(!debug.contains(canary), "{debug}");
+        assert!(debug.contains("sha256:"), "{debug}");
+    }
 
     #[test]
     fn shapes_are_recognised() {
