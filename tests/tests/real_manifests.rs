@@ -179,7 +179,9 @@ fn all_fifteen_together_never_error() {
     let run = run_cli(&["check", "--offline", "-o", "json", "-f", dir.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.all_output());
     assert!(!run.stderr.contains("panicked"));
-    assert!(run.json()["checks"].as_array().unwrap().len() >= 12);
+    // Files that define the same issuer name override each other, as with
+    // `kubectl apply`, so there are fewer checks than issuers in the files.
+    assert!(run.json()["checks"].as_array().unwrap().len() >= 8);
 }
 
 /// Scenario for the real Cloudflare issuers: the zones their selectors name.

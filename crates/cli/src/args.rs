@@ -15,6 +15,7 @@ use std::time::Duration;
     bin_name = "kubectl acme-token",
     version,
     about,
+    args_override_self = true,
     after_help = "Exit codes: 0 every check passed or was skipped, 1 a check failed, 2 the run could not complete."
 )]
 pub struct Cli {

@@ -47,7 +47,7 @@ pub async fn run(args: &DemoArgs, cancel: CancellationToken) -> anyhow::Result<R
         .arg(&scenario_path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot start the mock server '{}'", mock_binary.display()))?;
