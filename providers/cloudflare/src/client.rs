@@ -1,7 +1,7 @@
 //! Small typed client for the part of the Cloudflare v4 API that cert-manager's
 //! solver uses, plus the two token-verify endpoints.
 //!
-//! Every answer is the v4 envelope `{success, errors[{code, message,
+//! Every response is the v4 envelope `{success, errors[{code, message,
 //! error_chain}], result, result_info}`. Like cert-manager, the client trusts
 //! `success` and not the HTTP status, but it keeps the status for evidence.
 //!
@@ -23,7 +23,7 @@ const X_AUTH_KEY: &str = "x-auth-key";
 /// credential kind.
 const X_AUTH_EMAIL: &str = "x-auth-email";
 
-/// How requests authenticate.
+/// Authentication scheme of every request.
 #[derive(Clone)]
 pub(crate) enum Auth {
     /// `Authorization: Bearer <token>`, plus `X-Auth-Email` when an email is
@@ -87,7 +87,7 @@ pub(crate) struct ApiMessage {
     pub error_chain: Vec<ApiMessage>,
 }
 
-/// `result_info` of a list answer.
+/// `result_info` of a list response.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct ResultInfo {
     #[serde(default)]
@@ -136,7 +136,7 @@ pub(crate) struct DnsRecord {
 }
 
 impl DnsRecord {
-    /// Returns true when the record holds exactly `value`. Cloudflare may
+    /// Returns true when the record contains exactly `value`. Cloudflare may
     /// return TXT content wrapped in double quotes, so those are ignored.
     pub(crate) fn has_content(&self, value: &str) -> bool {
         self.content == value || self.content.trim_matches('"') == value
@@ -152,27 +152,27 @@ impl DnsRecord {
     }
 }
 
-/// A list answer: the items and the paging summary.
+/// A list response: the items and the paging summary.
 #[derive(Debug, Clone)]
 pub(crate) struct Page<T> {
     pub items: Vec<T>,
     pub info: Option<ResultInfo>,
 }
 
-/// How a request failed.
+/// Kind of request failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FailureKind {
     /// The request timed out; the provider may still have acted on it.
     Timeout,
-    /// Connecting, sending or reading the answer failed (reset, refused).
+    /// Connecting, sending or reading the response failed (reset, refused).
     Transport,
-    /// The answer is not a v4 envelope, or its `result` has the wrong shape.
+    /// The response is not a v4 envelope, or its `result` has the wrong shape.
     Malformed,
-    /// The envelope says `success: false`.
+    /// The envelope has `success: false`.
     Api,
     /// The credential cannot be put into an HTTP header, so nothing was sent.
     Unsendable,
-    /// The run was cancelled while the request was in flight and the answer
+    /// The run was cancelled while the request was in flight and the response
     /// did not arrive within the cleanup grace period.
     Interrupted,
 }
@@ -185,7 +185,7 @@ pub(crate) struct ApiFailure {
     pub status: Option<u16>,
     pub kind: FailureKind,
     pub errors: Vec<ApiMessage>,
-    /// Seconds from the `Retry-After` header of a 429 answer.
+    /// Seconds from the `Retry-After` header of a 429 response.
     pub retry_after: Option<u64>,
     /// Transport error text or a note on a malformed body.
     pub detail: String,
@@ -200,7 +200,7 @@ impl ApiFailure {
             kind: FailureKind::Interrupted,
             errors: Vec::new(),
             retry_after: None,
-            detail: "the run was cancelled before the answer arrived".to_string(),
+            detail: "the run was cancelled before the response arrived".to_string(),
         }
     }
 
@@ -225,12 +225,12 @@ impl ApiFailure {
         walk(&self.errors, &text.to_ascii_lowercase())
     }
 
-    /// Returns true for an answer of 429.
+    /// Returns true for a 429 response.
     pub(crate) fn is_rate_limited(&self) -> bool {
         self.status == Some(429)
     }
 
-    /// Returns true when the provider said the record does not exist
+    /// Returns true when the provider reported that the record does not exist
     /// (HTTP 404 or code 81044 "Record does not exist.").
     pub(crate) fn is_record_missing(&self) -> bool {
         self.kind == FailureKind::Api && (self.status == Some(404) || self.has_code(81044))
@@ -257,12 +257,12 @@ impl ApiFailure {
         }
     }
 
-    /// The first error code, as evidence shows it.
+    /// Returns the first error code, as evidence shows it.
     pub(crate) fn first_code(&self) -> Option<i64> {
         self.errors.first().map(|m| m.code)
     }
 
-    /// All error messages joined, with chained errors as `code: message`.
+    /// Joins all error messages, with chained errors as `code: message`.
     pub(crate) fn joined_messages(&self) -> Option<String> {
         if self.errors.is_empty() {
             return None;
@@ -294,7 +294,7 @@ struct Envelope {
     result_info: Option<ResultInfo>,
 }
 
-/// A successful answer.
+/// A successful response.
 struct Success<T> {
     result: T,
     info: Option<ResultInfo>,
@@ -529,7 +529,7 @@ impl Client {
                 } else {
                     FailureKind::Transport
                 };
-                debug!(provider = "cloudflare", %request, status, error = %error, "reading the answer failed");
+                debug!(provider = "cloudflare", %request, status, error = %error, "reading the response failed");
                 return Err(failure(kind, Some(status), self.scrub(&transport_text(&error))));
             }
         };
@@ -537,11 +537,11 @@ impl Client {
         let envelope: Envelope = match serde_json::from_slice(&bytes) {
             Ok(envelope) => envelope,
             Err(error) => {
-                debug!(provider = "cloudflare", %request, status, "the answer is not a v4 envelope");
+                debug!(provider = "cloudflare", %request, status, "the response is not a v4 envelope");
                 let mut failure = failure(
                     FailureKind::Malformed,
                     Some(status),
-                    format!("the answer is not a Cloudflare v4 JSON envelope: {error}"),
+                    format!("the response is not a Cloudflare v4 JSON envelope: {error}"),
                 );
                 failure.retry_after = retry_after;
                 return Err(failure);
@@ -562,7 +562,7 @@ impl Client {
                     return Err(failure(
                         FailureKind::Malformed,
                         Some(status),
-                        format!("the answer's result has an unexpected shape: {error}"),
+                        format!("the response's result has an unexpected shape: {error}"),
                     ));
                 }
             }
@@ -574,7 +574,7 @@ impl Client {
             %request,
             status,
             codes = ?errors.iter().map(|m| m.code).collect::<Vec<_>>(),
-            "the API answered with an error"
+            "the API returned an error"
         );
         Err(ApiFailure {
             request,

@@ -26,12 +26,12 @@ pub(crate) const TOKEN_FIELD: &str = "apiTokenSecretRef";
 pub(crate) const KEY_FIELD: &str = "apiKeySecretRef";
 /// Plan setting naming the configured credential field.
 const MODE_SETTING: &str = "credentialField";
-/// Plan setting holding `email`.
+/// Plan setting containing `email`.
 const EMAIL_SETTING: &str = "email";
 /// Option naming the account that owns an account API token.
 pub(crate) const ACCOUNT_ID_OPTION: &str = "account-id";
 
-/// What a credential value looks like, judged from its format alone.
+/// Format of a credential value, judged from the value alone.
 ///
 /// Cloudflare's current formats carry a prefix: `cfk_` for a global API key,
 /// `cfut_` for a user API token and `cfat_` for an account API token. Older
@@ -147,7 +147,7 @@ fn read_secret_ref(
     if spec.name.trim().is_empty() {
         findings.push(invalid(
             format!("cloudflare: {field}.name is empty"),
-            "name the Secret that holds the credential; cert-manager's webhook rejects an empty name",
+            "name the Secret that contains the credential; cert-manager's webhook rejects an empty name",
         ));
     }
     if spec.key.trim().is_empty() {
@@ -232,7 +232,7 @@ pub(crate) fn plan(stanza: &serde_json::Value) -> SolverPlan {
     if let Some(marker) = placeholder_marker(&email) {
         let uses_key = plan.settings.get(MODE_SETTING).map(String::as_str) == Some(KEY_FIELD);
         let message = format!(
-            "cloudflare: email holds an unexpanded placeholder ({marker} form) instead of an email address"
+            "cloudflare: email contains an unexpanded placeholder ({marker} form) instead of an email address"
         );
         let finding = if uses_key {
             Finding::error(Reason::PlaceholderUnexpanded, Stage::Config, message)
@@ -249,7 +249,7 @@ pub(crate) fn plan(stanza: &serde_json::Value) -> SolverPlan {
 /// The credential mode decided by [`build`], with what it changed.
 struct Decision {
     auth: Auth,
-    /// Set when the value is checked in another mode than configured.
+    /// Mode the value is checked in, when it differs from the configured one.
     checked_as: Option<String>,
     findings: Vec<Finding>,
 }
@@ -277,7 +277,7 @@ fn decide_mode(
                 Reason::CredentialFieldMismatch,
                 Stage::Config,
                 format!(
-                    "cloudflare: {} holds {}, not an API token; cert-manager sends it as Authorization: Bearer, which Cloudflare rejects with 6003 \"Invalid format for Authorization header\"",
+                    "cloudflare: {} contains {}, not an API token; cert-manager sends it as Authorization: Bearer, which Cloudflare rejects with 6003 \"Invalid format for Authorization header\"",
                     location.describe(),
                     shape.describe()
                 ),
@@ -311,7 +311,7 @@ fn decide_mode(
                 Reason::CredentialFieldMismatch,
                 Stage::Config,
                 format!(
-                    "cloudflare: {} holds {}, not a global API key; cert-manager sends it as X-Auth-Key, which Cloudflare rejects with 6003 \"Invalid format for X-Auth-Key header\"",
+                    "cloudflare: {} contains {}, not a global API key; cert-manager sends it as X-Auth-Key, which Cloudflare rejects with 6003 \"Invalid format for X-Auth-Key header\"",
                     location.describe(),
                     shape.describe()
                 ),
@@ -338,7 +338,7 @@ fn decide_mode(
 /// Builds the provider from the resolved Secret value.
 ///
 /// The value is checked without leading and trailing whitespace, so the
-/// credential stage can say whether fixing the Secret is enough. The generic
+/// credential stage can report whether fixing the Secret is enough. The generic
 /// config checks already report that whitespace.
 pub(crate) fn build(
     plan: &SolverPlan,

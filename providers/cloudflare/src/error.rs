@@ -1,7 +1,7 @@
 //! Mapping of failed Cloudflare requests to finding reasons and remedies.
 //!
 //! Cloudflare's published spec defines only a generic failure envelope, so the
-//! codes below come from answers quoted in public bug reports: 1000 "Invalid
+//! codes below come from responses quoted in public bug reports: 1000 "Invalid
 //! API Token", 6003 "Invalid request headers" with chained 6102/6103/6111,
 //! 9103 "Unknown X-Auth-Key or X-Auth-Email", 9109 "Invalid access token" and
 //! "Cannot use the access token from location: …", 10000 "Authentication
@@ -18,7 +18,7 @@ pub(crate) const ZONE_READ: &str = "Zone / Zone / Read";
 /// Permission that cert-manager needs to list, create and delete TXT records.
 pub(crate) const DNS_EDIT: &str = "Zone / DNS / Edit";
 
-/// Top-level domains for which Cloudflare refuses DNS changes through the
+/// Top-level domains for which Cloudflare rejects DNS changes through the
 /// API, as cert-manager's Cloudflare documentation states.
 const API_BLOCKED_TLDS: &[&str] = &["cf", "ga", "gq", "ml", "tk"];
 
@@ -40,7 +40,7 @@ pub(crate) enum Call {
     InferDelete,
 }
 
-/// What [`diagnose`] needs besides the failure itself.
+/// Context of a failed request that [`diagnose`] needs besides the failure.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CallContext<'a> {
     pub call: Call,
@@ -71,16 +71,16 @@ impl Diagnosis {
     }
 }
 
-/// Describes the answer in a few words: `HTTP 403, 10000 Authentication error`.
-pub(crate) fn describe_answer(failure: &ApiFailure) -> String {
+/// Describes the response in a few words: `HTTP 403, 10000 Authentication error`.
+pub(crate) fn describe_response(failure: &ApiFailure) -> String {
     match failure.kind {
         FailureKind::Timeout => "timed out".to_string(),
         FailureKind::Transport => format!("failed: {}", failure.detail),
         FailureKind::Interrupted => "was abandoned after the run was cancelled".to_string(),
         FailureKind::Unsendable => failure.detail.clone(),
         FailureKind::Malformed => match failure.status {
-            Some(status) => format!("answered HTTP {status} with a body that is not a Cloudflare v4 answer"),
-            None => "answered with a body that is not a Cloudflare v4 answer".to_string(),
+            Some(status) => format!("returned HTTP {status} with a body that is not a Cloudflare v4 response"),
+            None => "returned a body that is not a Cloudflare v4 response".to_string(),
         },
         FailureKind::Api => {
             let status = failure
@@ -88,8 +88,8 @@ pub(crate) fn describe_answer(failure: &ApiFailure) -> String {
                 .map(|s| format!("HTTP {s}"))
                 .unwrap_or_else(|| "an error".to_string());
             match (failure.first_code(), failure.joined_messages()) {
-                (Some(code), Some(messages)) => format!("answered {status}, {code} {messages}"),
-                _ => format!("answered {status}"),
+                (Some(code), Some(messages)) => format!("returned {status}, {code} {messages}"),
+                _ => format!("returned {status}"),
             }
         }
     }
@@ -141,7 +141,7 @@ fn zone_scope(cx: &CallContext<'_>) -> String {
 /// remedy. This is the single place where Cloudflare status codes and error
 /// codes are interpreted; the replay only adds evidence.
 ///
-/// | answer | reason |
+/// | response | reason |
 /// |---|---|
 /// | credential not sendable as a header | `AuthInvalid` |
 /// | HTTP 429 | `RateLimited` |
@@ -158,14 +158,14 @@ fn zone_scope(cx: &CallContext<'_>) -> String {
 /// | other 4xx on create | `UpdateRefused` |
 /// | anything else | `ProviderUnavailable` |
 pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis {
-    let answer = describe_answer(failure);
+    let response = describe_response(failure);
     let request = &failure.request;
     let location = cx.location.describe();
 
     if failure.kind == FailureKind::Unsendable {
         return Diagnosis::error(
             Reason::AuthInvalid,
-            format!("cloudflare: {location} cannot be sent: {answer}"),
+            format!("cloudflare: {location} cannot be sent: {response}"),
             format!("store only the credential, as printable ASCII, under {location}"),
         );
     }
@@ -178,7 +178,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         return Diagnosis::error(
             Reason::RateLimited,
             format!(
-                "cloudflare: {request} {answer}: the credential's limit of 1200 requests per 5 minutes is used up, and Cloudflare blocks all of its calls, cert-manager's included, until it resets"
+                "cloudflare: {request} {response}: the credential's limit of 1200 requests per 5 minutes is used up, and Cloudflare blocks all of its calls, cert-manager's included, until it resets"
             ),
             format!("wait {wait} before checking this credential again, and lower --concurrency or the request budget"),
         );
@@ -193,7 +193,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
     {
         return Diagnosis::error(
             Reason::ProviderUnavailable,
-            format!("cloudflare: {request} {answer}"),
+            format!("cloudflare: {request} {response}"),
             "retry later; if it persists, check network access to the API endpoint, HTTPS_PROXY and --ca-file".to_string(),
         );
     }
@@ -204,7 +204,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
             return Diagnosis::error(
                 Reason::CredentialFieldMismatch,
                 format!(
-                    "cloudflare: {request} {answer}: {location} holds a global API key, which was sent as an API token (Authorization: Bearer)"
+                    "cloudflare: {request} {response}: {location} contains a global API key, which was sent as an API token (Authorization: Bearer)"
                 ),
                 "reference the key from apiKeySecretRef and set email, or create a scoped API token with Zone / Zone / Read and Zone / DNS / Edit".to_string(),
             );
@@ -213,7 +213,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
             return Diagnosis::error(
                 Reason::CredentialFieldMismatch,
                 format!(
-                    "cloudflare: {request} {answer}: {location} holds an API token, which was sent as a global API key (X-Auth-Key)"
+                    "cloudflare: {request} {response}: {location} contains an API token, which was sent as a global API key (X-Auth-Key)"
                 ),
                 "reference the Secret from apiTokenSecretRef instead of apiKeySecretRef, and remove email".to_string(),
             );
@@ -221,7 +221,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         if failure.has_code(6102) {
             return Diagnosis::error(
                 Reason::AuthInvalid,
-                format!("cloudflare: {request} {answer}: the email is not a valid email address"),
+                format!("cloudflare: {request} {response}: the email is not a valid email address"),
                 "set email to the login email of the Cloudflare account that owns the global API key".to_string(),
             );
         }
@@ -229,7 +229,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         return Diagnosis::error(
             Reason::AuthInvalid,
             format!(
-                "cloudflare: {request} {answer}: {location} does not have the format of a Cloudflare {word}"
+                "cloudflare: {request} {response}: {location} does not have the format of a Cloudflare {word}"
             ),
             format!(
                 "copy the {word} again from the Cloudflare dashboard (My Profile > API Tokens) and update {location}; an API token belongs in apiTokenSecretRef, a global API key in apiKeySecretRef with email"
@@ -241,7 +241,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         return Diagnosis::error(
             Reason::IpRestricted,
             format!(
-                "cloudflare: {request} {answer}: the token's client IP address filter excludes the address this check runs from"
+                "cloudflare: {request} {response}: the token's client IP address filter excludes the address this check runs from"
             ),
             "add the cluster's egress addresses to the token's Client IP Address Filtering; the cluster's egress address may differ from this checker's, so run the check in the cluster (a Job or watch mode) to see what cert-manager gets".to_string(),
         );
@@ -251,7 +251,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         return Diagnosis::error(
             Reason::AuthInvalid,
             format!(
-                "cloudflare: {request} {answer}: Cloudflare does not accept this global API key with this email; the key is stale (changed in the dashboard) or the email is not the account's login"
+                "cloudflare: {request} {response}: Cloudflare does not accept this global API key with this email; the key is stale (changed in the dashboard) or the email is not the account's login"
             ),
             format!(
                 "copy the current global API key (My Profile > API Tokens > Global API Key) into {location} and check that email is the account's login email, or move to a scoped API token"
@@ -276,7 +276,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         return Diagnosis::error(
             Reason::AuthInvalid,
             format!(
-                "cloudflare: {request} {answer}: Cloudflare rejects the {word}, so the credential is stale (rotated, rolled or revoked) or was never valid"
+                "cloudflare: {request} {response}: Cloudflare rejects the {word}, so the credential is stale (rotated, rolled or revoked) or was never valid"
             ),
             remedy,
         );
@@ -289,19 +289,19 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
         return match cx.call {
             Call::ZoneLookup | Call::ListZones | Call::KeyIdentity => Diagnosis::error(
                 Reason::PermissionMissing,
-                format!("cloudflare: {request} {answer}: the token cannot list zones, so it lacks {ZONE_READ}"),
+                format!("cloudflare: {request} {response}: the token cannot list zones, so it lacks {ZONE_READ}"),
                 format!("grant {ZONE_READ} to the token ({})", zone_scope(cx)),
             ),
             Call::ListRecords => Diagnosis::error(
                 Reason::PermissionMissing,
                 format!(
-                    "cloudflare: {request} {answer}: the token cannot list DNS records in {}, which cert-manager does before every create and delete",
+                    "cloudflare: {request} {response}: the token cannot list DNS records in {}, which cert-manager does before every create and delete",
                     zone_text(cx)
                 ),
                 format!("grant {DNS_EDIT} to the token ({})", zone_scope(cx)),
             ),
             Call::CreateRecord | Call::InferDelete => {
-                let how = if cx.call == Call::InferDelete {
+                let inference = if cx.call == Call::InferDelete {
                     " (inferred from the delete of a record that does not exist)"
                 } else {
                     ""
@@ -309,7 +309,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
                 Diagnosis::error(
                     Reason::PermissionMissing,
                     format!(
-                        "cloudflare: {request} {answer}: the token can read {} but cannot edit its DNS records, so it is read-only{how}",
+                        "cloudflare: {request} {response}: the token can read {} but cannot edit its DNS records, so it is read-only{inference}",
                         zone_text(cx)
                     ),
                     format!("grant {DNS_EDIT} to the token ({})", zone_scope(cx)),
@@ -318,14 +318,14 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
             Call::DeleteRecord => Diagnosis::error(
                 Reason::PermissionMissing,
                 format!(
-                    "cloudflare: {request} {answer}: the token cannot delete DNS records in {}",
+                    "cloudflare: {request} {response}: the token cannot delete DNS records in {}",
                     zone_text(cx)
                 ),
                 format!("grant {DNS_EDIT} to the token ({})", zone_scope(cx)),
             ),
             Call::VerifyUserToken | Call::VerifyAccountToken => Diagnosis::error(
                 Reason::AuthInvalid,
-                format!("cloudflare: {request} {answer}: Cloudflare refuses to verify the API token"),
+                format!("cloudflare: {request} {response}: Cloudflare rejects the verify request"),
                 format!(
                     "create a new API token (or roll this one) with {ZONE_READ} and {DNS_EDIT}, then update {location} with it"
                 ),
@@ -337,7 +337,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
     if unroutable && cx.call == Call::VerifyAccountToken {
         return Diagnosis::error(
             Reason::InvalidConfig,
-            format!("cloudflare: {request} {answer}: the account id is not valid"),
+            format!("cloudflare: {request} {response}: the account id is not valid"),
             "set the account-id option to the 32-character id of the account that owns the token (dashboard URL or a zone's Overview page)".to_string(),
         );
     }
@@ -349,7 +349,7 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
     {
         return Diagnosis::error(
             Reason::ZoneNotVisible,
-            format!("cloudflare: {request} {answer}: Cloudflare does not route the id of {}", zone_text(cx)),
+            format!("cloudflare: {request} {response}: Cloudflare does not route the id of {}", zone_text(cx)),
             format!("check that the token's Zone Resources include {}", zone_text(cx)),
         );
     }
@@ -361,21 +361,21 @@ pub(crate) fn diagnose(failure: &ApiFailure, cx: &CallContext<'_>) -> Diagnosis 
             .filter(|tld| API_BLOCKED_TLDS.contains(&tld.to_ascii_lowercase().as_str()));
         let remedy = match blocked_tld {
             Some(tld) => format!(
-                "Cloudflare refuses API changes to DNS records of .{tld} domains, so cert-manager cannot solve DNS-01 challenges there; use another DNS provider for this domain"
+                "Cloudflare rejects API changes to DNS records of .{tld} domains, so cert-manager cannot solve DNS-01 challenges there; use another DNS provider for this domain"
             ),
             None => "read Cloudflare's error above; cert-manager's create would fail the same way".to_string(),
         };
         return Diagnosis::error(
             Reason::UpdateRefused,
-            format!("cloudflare: {request} {answer}: Cloudflare refused to create the TXT record in {}", zone_text(cx)),
+            format!("cloudflare: {request} {response}: Cloudflare rejected the create of the TXT record in {}", zone_text(cx)),
             remedy,
         );
     }
 
     Diagnosis::error(
         Reason::ProviderUnavailable,
-        format!("cloudflare: {request} {answer}"),
-        "read Cloudflare's error above; cert-manager would get the same answer".to_string(),
+        format!("cloudflare: {request} {response}"),
+        "read Cloudflare's error above; cert-manager would get the same response".to_string(),
     )
 }
 

@@ -6,9 +6,9 @@
 //! - `replay`: the credential, zone, write and cleanup stages, request by
 //!   request.
 //! - `client`: the typed HTTP client for the v4 API.
-//! - `error`: the one mapping from Cloudflare answers to finding reasons.
+//! - `error`: the one mapping from Cloudflare responses to finding reasons.
 //!
-//! `provider.toml` holds the descriptor as data; [`DESCRIPTOR`] must agree
+//! `provider.toml` contains the descriptor as data; [`DESCRIPTOR`] must agree
 //! with it, and a test checks that.
 
 #![warn(missing_docs)]
@@ -116,7 +116,7 @@ pub(crate) struct CloudflareProvider {
     pub(crate) shape: config::CredentialShape,
     /// Value of the `account-id` option.
     pub(crate) account_id: Option<String>,
-    /// How the value is checked when that differs from the configuration.
+    /// Mode the value is checked in, when it differs from the configuration.
     pub(crate) checked_as: Option<String>,
     /// True when leading or trailing whitespace was removed from the value.
     pub(crate) trimmed: bool,

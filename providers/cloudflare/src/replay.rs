@@ -14,7 +14,7 @@
 //!
 //! Extra requests happen only on failure paths: the zone list that names the
 //! zones a credential can see, the account lookup for account API tokens, the
-//! recovery list after a lost create answer, and bounded delete retries.
+//! recovery list after a lost create response, and bounded delete retries.
 //!
 //! The probe record is the only record ever deleted: by the id the create
 //! returned, or by the id a listing shows for the probe's exact value.
@@ -144,7 +144,7 @@ pub(crate) async fn verify_credential(p: &CloudflareProvider, cx: &ProbeContext)
 
 /// Returns true when the user verify endpoint's rejection may only mean that
 /// the token is account-owned: account API tokens are rejected there with
-/// 401 or 403, so such an answer is not yet proof of an invalid token.
+/// 401 or 403, so such a response is not yet proof of an invalid token.
 fn may_be_account_token(failure: &ApiFailure) -> bool {
     let ip_filter = failure.has_code(9109)
         && failure.message_contains("cannot use the access token from location");
@@ -189,7 +189,7 @@ async fn verify_token(p: &CloudflareProvider, cx: &ProbeContext, report: &mut St
 
 /// Result of one try of the account verify endpoint.
 enum AccountTry {
-    /// The endpoint answered; the flag is true when the token is usable.
+    /// The endpoint returned a status; the flag is true when the token is usable.
     Verified(bool),
     /// The endpoint rejected the token for this account id.
     Rejected(ApiFailure),
@@ -278,9 +278,9 @@ async fn verify_account_token(
     }
 
     // GET /zones accepted the token, so it authenticates, but no verify
-    // endpoint told its status and expiry.
+    // endpoint returned its status and expiry.
     report.fact("owner", "account (id unknown)");
-    let why = if zones.is_empty() {
+    let cause = if zones.is_empty() {
         "it sees no zone whose account could be verified"
     } else {
         "the account verify endpoint rejected it for the accounts of its zones"
@@ -289,7 +289,7 @@ async fn verify_account_token(
         Reason::Notice,
         Stage::Credential,
         format!(
-            "cloudflare: the token is accepted by GET /zones but not by /user/tokens/verify, so it is an account API token; {why}, so its status and expiry were not checked"
+            "cloudflare: the token is accepted by GET /zones but not by /user/tokens/verify, so it is an account API token; {cause}, so its status and expiry were not checked"
         ),
     )
     .with_remedy("set the Cloudflare option account-id to the id of the account that owns the token");
@@ -319,7 +319,7 @@ fn report_rejected_token(
         finding.message.push_str(&format!(
             "; {} {} too, so it is not a working account API token either",
             zones_failure.request,
-            error::describe_answer(&zones_failure)
+            error::describe_response(&zones_failure)
         ));
     }
     report.push(finding);
@@ -347,7 +347,7 @@ fn show_remaining(left: chrono::Duration) -> String {
     }
 }
 
-/// Applies a verify answer to the report. Returns true when the token is
+/// Applies a verify response to the report. Returns true when the token is
 /// usable now.
 fn apply_token_status(
     p: &CloudflareProvider,
@@ -752,13 +752,13 @@ async fn prove_zone_read(p: &CloudflareProvider, cx: &ProbeContext, report: &mut
 // Write and cleanup stages
 // ---------------------------------------------------------------------------
 
-/// What the create request achieved.
+/// Outcome of the create request.
 enum Created {
     /// Nothing was created: the request was not sent or was rejected.
     Nothing,
     /// The record exists with this id.
     Record { id: String },
-    /// The answer was lost (timeout, reset, 5xx, malformed body or
+    /// The response was lost (timeout, reset, 5xx, malformed body or
     /// cancellation), so the record may or may not exist.
     Unknown,
 }
@@ -876,7 +876,7 @@ fn note_existing_records(write: &mut StageReport, existing: &[DnsRecord], value:
 /// Sends the create and returns what it achieved.
 ///
 /// After cancellation the request is not dropped at once: it gets up to
-/// `cx.cleanup_grace` to answer, so the record id is known for the delete.
+/// `cx.cleanup_grace` to complete, so the record id is known for the delete.
 async fn create_record(
     p: &CloudflareProvider,
     cx: &ProbeContext,
@@ -972,8 +972,8 @@ async fn read_back(
     }
 }
 
-/// After a lost create answer, lists the records at the name and returns the
-/// ids that hold the probe's exact value. Returns `None` when the list
+/// After a lost create response, lists the records at the name and returns the
+/// ids that contain the probe's exact value. Returns `None` when the list
 /// failed; findings go to the cleanup stage.
 async fn find_lost_record(
     p: &CloudflareProvider,
@@ -998,7 +998,7 @@ async fn find_lost_record(
                         Reason::Notice,
                         Stage::Cleanup,
                         format!(
-                            "cloudflare: the create answer was lost and no record at {fqdn} holds the probe value, so nothing was left; a create still in progress at Cloudflare could add it later"
+                            "cloudflare: the create response was lost and no record at {fqdn} contains the probe value, so nothing was left; a create still in progress at Cloudflare could add it later"
                         ),
                     )
                     .with_remedy(remedy),
@@ -1020,8 +1020,8 @@ async fn find_lost_record(
             );
             finding.reason = Reason::ProbeLeftover;
             finding.message = format!(
-                "cloudflare: the create answer was lost and listing {fqdn} to find the probe record failed, so a probe record may be left: {}",
-                error::describe_answer(&failure)
+                "cloudflare: the create response was lost and listing {fqdn} to find the probe record failed, so a probe record may be left: {}",
+                error::describe_response(&failure)
             );
             finding.remedy = remedy.to_string();
             cleanup.push(finding);
@@ -1061,14 +1061,20 @@ async fn delete_probe_record(
                 break;
             }
             Sent::Failed(failure) if failure.is_transient() && attempt < DELETE_ATTEMPTS => {
-                warn!(provider = PROVIDER, request = %failure.request, attempt, "deleting the probe record failed; retrying");
+                warn!(
+                    provider = PROVIDER,
+                    request = %failure.request,
+                    attempt,
+                    error = %error::describe_response(&failure),
+                    "deleting the probe record failed; retrying"
+                );
                 write.push(
                     Finding::info(
                         Reason::Notice,
                         Stage::Write,
                         format!(
                             "cloudflare: delete attempt {attempt} of the probe record {} and will be retried",
-                            error::describe_answer(&failure)
+                            error::describe_response(&failure)
                         ),
                     )
                     .with_evidence(error::evidence(&failure)),
@@ -1168,7 +1174,7 @@ async fn confirm_gone(
             finding.severity = acme_token_core::Severity::Warning;
             finding.message = format!(
                 "cloudflare: the delete succeeded, but the confirming list {}, so it is not confirmed that nothing was left",
-                error::describe_answer(&failure)
+                error::describe_response(&failure)
             );
             cleanup.push(finding);
         }
@@ -1217,7 +1223,7 @@ async fn infer_write(
         Sent::Done(()) => write.fact("inferredFrom", format!("DELETE of record {random_id} succeeded")),
         Sent::Failed(failure) if failure.is_record_missing() => write.fact(
             "inferredFrom",
-            format!("DELETE of the nonexistent record {random_id} answered that the record does not exist"),
+            format!("DELETE of the nonexistent record {random_id} returned that the record does not exist"),
         ),
         Sent::Failed(failure) => write.push(error::failure_finding(
             Stage::Write,

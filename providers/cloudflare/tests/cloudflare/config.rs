@@ -130,7 +130,7 @@ fn non_object_stanza_is_invalid() {
     assert_eq!(reasons(&plan), vec![Reason::InvalidConfig]);
 }
 
-/// C02: a 37-character global key in apiTokenSecretRef.
+/// A 37-character global key in apiTokenSecretRef.
 #[test]
 fn global_key_in_token_field_is_mismatch() {
     let plan = plan(json!({"apiTokenSecretRef": {"name": "cf", "key": "api"}}));
@@ -147,7 +147,7 @@ fn global_key_in_token_field_is_mismatch() {
     assert!(outcome.provider.is_some());
 }
 
-/// C01: a 40-character API token in apiKeySecretRef.
+/// A 40-character API token in apiKeySecretRef.
 #[test]
 fn token_in_key_field_is_mismatch() {
     let outcome = build(&plan(key_stanza()), TOKEN);

@@ -51,7 +51,7 @@ async fn past_expiry_is_auth_expired() {
     assert!(report.failed());
 }
 
-/// C08: a token that expires in 5 days.
+/// A token that expires in 5 days.
 #[tokio::test]
 async fn near_expiry_is_warning_with_date() {
     let mut state = State::token(TOKEN);
@@ -101,7 +101,7 @@ async fn disabled_token_is_invalid() {
     assert!(invalid[0].message.contains("disabled"), "{}", invalid[0].message);
 }
 
-/// C07: a rolled token, answered 401 code 1000.
+/// A rolled token gets 401, code 1000.
 #[tokio::test]
 async fn revoked_token_is_stale() {
     let mut state = State::token(TOKEN).with_zone(ZONE_ID, "example.com", ACCOUNT_ID);
@@ -127,7 +127,7 @@ async fn revoked_token_is_stale() {
     );
 }
 
-/// C07, second form: 401 code 9109 "Invalid access token".
+/// A rolled token gets 401, code 9109 "Invalid access token", in another form.
 #[tokio::test]
 async fn invalid_access_token_is_stale() {
     let mut state = State::token(TOKEN);
@@ -140,7 +140,7 @@ async fn invalid_access_token_is_stale() {
     assert_eq!(invalid[0].evidence.as_ref().unwrap().provider_code.as_deref(), Some("9109"));
 }
 
-/// C06: a client IP filter that excludes the checker.
+/// A client IP filter that excludes the checker.
 #[tokio::test]
 async fn ip_filter_is_ip_restricted() {
     let mut state = State::token(TOKEN);
@@ -271,8 +271,8 @@ async fn wrong_account_option_falls_back_to_zones() {
     assert_eq!(report.facts.get("accountId").map(String::as_str), Some(ACCOUNT_ID));
 }
 
-/// C02 with no email: the key is sent as configured and Cloudflare rejects
-/// the Authorization header.
+/// A global key in apiTokenSecretRef and no email: the key is sent as
+/// configured, and Cloudflare rejects the Authorization header.
 #[tokio::test]
 async fn global_key_as_bearer_is_mismatch() {
     let harness = Harness::start(State::global_key(GLOBAL_KEY, EMAIL)).await;
@@ -286,7 +286,8 @@ async fn global_key_as_bearer_is_mismatch() {
     assert!(report.facts.get("checkedAs").unwrap().contains("as configured"));
 }
 
-/// C02 with email: the key is checked as a global key, the way the fix works.
+/// A global key in apiTokenSecretRef with email set: the key is checked as a
+/// global key, the way the fix would work.
 #[tokio::test]
 async fn global_key_in_token_field_checked_as_key() {
     let state = State::global_key(GLOBAL_KEY, EMAIL).with_zone(ZONE_ID, "example.com", ACCOUNT_ID);
@@ -298,7 +299,7 @@ async fn global_key_in_token_field_checked_as_key() {
     assert_eq!(harness.requests().await, vec!["GET /zones?per_page=5"]);
 }
 
-/// C01: a token in apiKeySecretRef is checked as a token, without email.
+/// A token in apiKeySecretRef is checked as a token, without email.
 #[tokio::test]
 async fn token_in_key_field_checked_as_token() {
     let harness = Harness::start(State::token(TOKEN)).await;
@@ -348,7 +349,7 @@ async fn unknown_global_key_is_invalid() {
     assert_eq!(invalid[0].evidence.as_ref().unwrap().provider_code.as_deref(), Some("9103"));
 }
 
-/// C03: a trailing newline; the trimmed token is valid.
+/// A trailing newline; the trimmed token is valid.
 #[tokio::test]
 async fn trimmed_value_is_reported_working() {
     let harness = Harness::start(State::token(TOKEN)).await;

@@ -1,10 +1,10 @@
 //! A small stateful stand-in for the Cloudflare v4 API on wiremock, written
 //! from the published API (envelope, verify endpoints, zone list, DNS
-//! records) and the error answers quoted in public bug reports.
+//! records) and the error responses quoted in public bug reports.
 //!
-//! It knows one credential, the zones that credential can see, the TXT
+//! It stores one credential, the zones that credential can see, the TXT
 //! records in those zones, and which permissions the credential has. Fault
-//! rules replace or delay single answers.
+//! rules replace or delay single responses.
 
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -46,19 +46,19 @@ pub struct FakeRecord {
     pub ttl: u64,
 }
 
-/// How a matched request is answered.
+/// Response to a request that matches a fault rule.
 pub enum Fault {
-    /// Answer with this status and error, without any effect.
+    /// Return this status and error, without any effect.
     Error { status: u16, code: i64, message: String },
-    /// Answer 429 with `Retry-After`, without any effect.
+    /// Return 429 with `Retry-After`, without any effect.
     RateLimit { retry_after: u64 },
-    /// Do the work, then answer 500 with a non-JSON body.
+    /// Do the work, then return 500 with a non-JSON body.
     LostAfterEffect,
-    /// Do the work, then answer normally after `delay`.
+    /// Do the work, then respond normally after `delay`.
     Delay(Duration),
-    /// Answer 200 with a body that is not JSON, without any effect.
+    /// Return 200 with a body that is not JSON, without any effect.
     Malformed,
-    /// Run the hook, then answer normally.
+    /// Run the hook, then respond normally.
     Hook(Box<dyn Fn() + Send + Sync>),
 }
 
@@ -67,13 +67,13 @@ pub struct FaultRule {
     pub method: &'static str,
     /// Matched against the path; `None` matches every path.
     pub path_contains: Option<String>,
-    /// Matching requests answered normally before the fault applies.
+    /// Number of matching requests served normally before the fault applies.
     pub skip: usize,
     pub times: usize,
     pub fault: Fault,
 }
 
-/// Everything the fake knows.
+/// State of the stand-in API.
 pub struct State {
     pub credential: Credential,
     pub owner: Owner,
@@ -81,9 +81,9 @@ pub struct State {
     pub token_status: String,
     pub expires_on: Option<String>,
     pub not_before: Option<String>,
-    /// Every request is answered 401, code 1000 (or 9109 when set).
+    /// When set, every request gets 401 with this code and message.
     pub revoked: Option<(i64, String)>,
-    /// Every request is answered 403, code 9109, from this address.
+    /// When set, every request gets 403, code 9109, naming this address.
     pub ip_blocked: Option<String>,
     pub zone_read: bool,
     pub dns_read: bool,
@@ -95,7 +95,8 @@ pub struct State {
 }
 
 impl State {
-    /// A user token with Zone:Read and DNS:Edit on every zone, no faults.
+    /// Creates the state of a user token with Zone:Read and DNS:Edit on every
+    /// zone, and no faults.
     pub fn token(token: &str) -> Self {
         Self {
             credential: Credential::Token(token.to_string()),
@@ -116,7 +117,7 @@ impl State {
         }
     }
 
-    /// A global API key with its email.
+    /// Creates the state of a global API key with its email.
     pub fn global_key(key: &str, email: &str) -> Self {
         Self {
             credential: Credential::GlobalKey {
@@ -269,7 +270,7 @@ fn record_json(record: &FakeRecord) -> Value {
 }
 
 impl State {
-    /// Returns an error answer unless the request carries the credential.
+    /// Returns an error response unless the request carries the credential.
     fn authenticate(&self, request: &Request) -> Option<ResponseTemplate> {
         let header = |name: &str| {
             request
@@ -326,7 +327,7 @@ impl State {
         if rule.times == 0 {
             return self.faults.remove(index).map(|rule| rule.fault);
         }
-        // A rule used more than once keeps its fault; answer with a copy.
+        // A rule used more than once keeps its fault, so respond with a copy.
         match &rule.fault {
             Fault::Error { status, code, message } => Some(Fault::Error {
                 status: *status,
@@ -443,9 +444,9 @@ impl State {
                     content: body["content"].as_str().unwrap_or_default().to_string(),
                     ttl: body["ttl"].as_u64().unwrap_or(1),
                 };
-                let answer = success(record_json(&record));
+                let response = success(record_json(&record));
                 self.records.push(record);
-                answer
+                response
             }
             ("DELETE", [record_id]) => {
                 if !self.dns_edit {

@@ -83,7 +83,7 @@ impl Harness {
             .expect("the provider builds")
     }
 
-    /// Every request received so far, as `METHOD /path?query`.
+    /// Returns every request received so far, as `METHOD /path?query`.
     pub async fn requests(&self) -> Vec<String> {
         self.server
             .received_requests()
@@ -106,17 +106,17 @@ pub fn key_stanza() -> serde_json::Value {
     serde_json::json!({"email": EMAIL, "apiKeySecretRef": {"name": "cf", "key": "api-key"}})
 }
 
-/// A context with an unlimited budget and a fresh cancellation token.
+/// Creates a context with an unlimited budget and a fresh cancellation token.
 pub fn context() -> ProbeContext {
     ProbeContext::new(CancellationToken::new(), Arc::new(AccountBudget::unlimited()))
 }
 
-/// The findings of a stage with `reason`.
+/// Returns the findings of a stage with `reason`.
 pub fn with_reason(report: &StageReport, reason: Reason) -> Vec<&Finding> {
     report.findings.iter().filter(|f| f.reason == reason).collect()
 }
 
-/// The reasons of a stage's findings, for assertion messages.
+/// Lists a stage's findings as text, for assertion messages.
 pub fn reasons(report: &StageReport) -> Vec<String> {
     report
         .findings

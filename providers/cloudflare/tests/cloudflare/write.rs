@@ -107,7 +107,7 @@ async fn earlier_probe_leftover_is_noted() {
     assert_eq!(harness.fake.records().len(), 1);
 }
 
-/// C05: a token with Zone:Read only.
+/// A token with Zone:Read only gets 403, code 10000, on the create.
 #[tokio::test]
 async fn read_only_token_is_permission_missing() {
     let mut state = state();
@@ -162,9 +162,9 @@ async fn delete_retried_after_server_error() {
 }
 
 #[tokio::test]
-async fn lost_delete_answer_then_gone() {
-    // The first delete works but its answer is lost; the retry is told the
-    // record does not exist, which counts as deleted.
+async fn lost_delete_response_then_gone() {
+    // The first delete works but its response is lost. The retry gets
+    // "record does not exist", which counts as deleted.
     let state = state().with_fault("DELETE", None, 1, Fault::LostAfterEffect);
     let harness = Harness::start(state).await;
     let (outcome, _) = probe(&harness, &context()).await;
@@ -197,7 +197,7 @@ async fn undeletable_record_is_leftover() {
 
 #[tokio::test]
 async fn create_timeout_record_found_and_deleted() {
-    // The record is created, but the answer arrives after the timeout.
+    // The record is created, but the response arrives after the timeout.
     let state = state().with_fault("POST", None, 1, Fault::Delay(Duration::from_secs(1)));
     let harness = Harness::start(state).await;
     let (outcome, _) = probe(&harness, &context()).await;
@@ -248,7 +248,7 @@ async fn create_server_error_without_effect() {
 }
 
 #[tokio::test]
-async fn malformed_create_answer_is_unavailable() {
+async fn malformed_create_response_is_unavailable() {
     let state = state().with_fault("POST", None, 1, Fault::Malformed);
     let harness = Harness::start(state).await;
     let (outcome, _) = probe(&harness, &context()).await;

@@ -62,7 +62,7 @@ async fn walk_never_asks_the_tld() {
     assert!(!requests.contains(&"GET /zones?name=com".to_string()), "{requests:?}");
 }
 
-/// C04: the token sees only example.org; the certificate is for www.example.com.
+/// The token can list only example.org; the certificate is for www.example.com.
 #[tokio::test]
 async fn missing_zone_lists_visible_zones() {
     let state = State::token(TOKEN).with_zone(OTHER_ZONE_ID, "example.org", ACCOUNT_ID);
