@@ -414,3 +414,17 @@ async fn timeout_is_unavailable() {
     assert_eq!(unavailable.len(), 1, "{:?}", reasons(&report));
     assert!(unavailable[0].message.contains("timed out"), "{}", unavailable[0].message);
 }
+
+#[tokio::test]
+async fn malformed_global_key_is_invalid() {
+    // Neither a global key nor a token: sent as X-Auth-Key, as configured.
+    let value = "not-a-cloudflare-credential-0123456789abcdefXYZ";
+    let harness = Harness::start(State::global_key(GLOBAL_KEY, EMAIL)).await;
+    let report = harness.provider(key_stanza(), value).verify_credential(&context()).await;
+    let invalid = with_reason(&report, Reason::AuthInvalid);
+    assert_eq!(invalid.len(), 1, "{:?}", reasons(&report));
+    assert!(invalid[0].message.contains("format of a Cloudflare global API key"), "{}", invalid[0].message);
+    let evidence = invalid[0].evidence.as_ref().unwrap();
+    assert_eq!(evidence.provider_code.as_deref(), Some("6003"));
+    assert!(evidence.provider_message.as_deref().unwrap().contains("6103"));
+}

@@ -4,6 +4,7 @@
 //! credential stage, the zone walk, the write probe, secrets in output, and
 //! the descriptor.
 
+mod check;
 mod config;
 mod credential;
 mod descriptor;
@@ -14,9 +15,11 @@ mod zone;
 
 use acme_token_cloudflare::CloudflareFactory;
 use acme_token_core::budget::AccountBudget;
+use acme_token_core::report::{CredentialSummary, IssuerRef};
+use acme_token_core::runner::CheckJob;
 use acme_token_core::{
     Finding, HttpSettings, ProbeContext, Provider, ProviderFactory, ProviderSettings, Reason,
-    SecretValue, StageReport,
+    SecretValue, Stage, StageReport,
 };
 use fake::{FakeCloudflare, State};
 use std::collections::BTreeMap;
@@ -123,4 +126,29 @@ pub fn reasons(report: &StageReport) -> Vec<String> {
         .iter()
         .map(|f| format!("{} {:?}: {}", f.reason, f.severity, f.message))
         .collect()
+}
+
+/// Creates a runner job for one provider and one domain, with a passed
+/// config stage.
+pub fn check_job(provider: Arc<dyn Provider>, domain: &str) -> CheckJob {
+    CheckJob {
+        issuer: IssuerRef {
+            kind: "ClusterIssuer".into(),
+            name: "letsencrypt".into(),
+            namespace: None,
+        },
+        solver_index: 0,
+        provider_id: "cloudflare".into(),
+        domains: vec![domain.to_string()],
+        config: StageReport::passed(Stage::Config),
+        credentials: provider
+            .credential_summary()
+            .into_iter()
+            .map(|(field, fingerprint)| CredentialSummary { field, fingerprint })
+            .collect(),
+        provider: Some(provider),
+        skip: None,
+        budget: acme_token_cloudflare::DESCRIPTOR.default_budget,
+        context: BTreeMap::new(),
+    }
 }

@@ -3,10 +3,8 @@
 
 use crate::fake::{Fault, Owner, State};
 use crate::{key_stanza, token_stanza, Harness, ACCOUNT_ID, ZONE_ID};
-use acme_token_core::report::{CredentialSummary, IssuerRef};
-use acme_token_core::runner::{run_checks, CheckJob, RunSettings};
-use acme_token_core::{Provider, Stage, StageReport};
-use std::collections::BTreeMap;
+use crate::check_job;
+use acme_token_core::runner::{run_checks, RunSettings};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use tracing_subscriber::fmt::MakeWriter;
@@ -42,33 +40,10 @@ impl Capture {
     }
 }
 
-fn job(provider: Arc<dyn Provider>) -> CheckJob {
-    CheckJob {
-        issuer: IssuerRef {
-            kind: "ClusterIssuer".into(),
-            name: "letsencrypt".into(),
-            namespace: None,
-        },
-        solver_index: 0,
-        provider_id: "cloudflare".into(),
-        domains: vec!["www.example.com".into()],
-        config: StageReport::passed(Stage::Config),
-        credentials: provider
-            .credential_summary()
-            .into_iter()
-            .map(|(field, fingerprint)| CredentialSummary { field, fingerprint })
-            .collect(),
-        provider: Some(provider),
-        skip: None,
-        budget: acme_token_cloudflare::DESCRIPTOR.default_budget,
-        context: BTreeMap::new(),
-    }
-}
-
 /// Runs one whole check and returns its JSON and Debug output.
 async fn run_and_render(harness: &Harness, stanza: serde_json::Value, value: &str) -> String {
     let provider = harness.provider(stanza, value);
-    let entries = run_checks(vec![job(provider)], &RunSettings::default()).await;
+    let entries = run_checks(vec![check_job(provider, "www.example.com")], &RunSettings::default()).await;
     let json = serde_json::to_string(&entries).unwrap();
     let debug = format!("{entries:?}");
     format!("{json}\n{debug}")

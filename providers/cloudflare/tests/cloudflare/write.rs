@@ -364,3 +364,23 @@ async fn no_write_detects_read_only() {
     assert!(outcome.write.inferred);
     assert_eq!(harness.fake.records().len(), 1);
 }
+
+#[tokio::test]
+async fn global_key_probe_uses_key_headers() {
+    let state = State::global_key(crate::GLOBAL_KEY, crate::EMAIL).with_zone(ZONE_ID, "example.com", ACCOUNT_ID);
+    let harness = Harness::start(state).await;
+    let provider = harness.provider(crate::key_stanza(), crate::GLOBAL_KEY);
+    let cx = context();
+    let zone = provider.find_zone(&cx, Some(FQDN)).await;
+    assert_eq!(zone.zone.as_ref().map(|z| z.id.as_str()), Some(ZONE_ID));
+    let value = ProbeValue::generate().value;
+    let outcome = provider.probe_write(&cx, &zone.zone.unwrap(), FQDN, &value).await;
+    assert_eq!(outcome.write.status, StageStatus::Passed, "{:?}", reasons(&outcome.write));
+    assert_eq!(outcome.cleanup.status, StageStatus::Passed, "{:?}", reasons(&outcome.cleanup));
+    assert!(harness.fake.records().is_empty());
+    for request in harness.server.received_requests().await.unwrap() {
+        assert_eq!(request.headers.get("x-auth-key").unwrap(), crate::GLOBAL_KEY);
+        assert_eq!(request.headers.get("x-auth-email").unwrap(), crate::EMAIL);
+        assert!(request.headers.get("authorization").is_none());
+    }
+}
