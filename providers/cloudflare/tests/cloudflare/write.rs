@@ -287,16 +287,31 @@ async fn cancel_after_create_still_deletes() {
 async fn cancel_during_slow_create_still_deletes() {
     let cx = context();
     let cancel = cx.cancel.clone();
-    let state = state().with_fault("POST", None, 1, Fault::Delay(Duration::from_millis(200)));
+    let state = state().with_fault("POST", None, 1, Fault::Delay(Duration::from_millis(300)));
     let harness = Harness::start(state).await;
+    // A longer request timeout than the other tests, so the create is still
+    // in flight, not timed out, when the run is cancelled.
+    let mut settings = harness.settings();
+    settings.http.timeout = Duration::from_secs(3);
+    let provider = harness.provider_with(token_stanza(), TOKEN, settings);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
         cancel.cancel();
     });
-    let (outcome, _) = probe(&harness, &cx).await;
-    assert!(outcome.write.facts.contains_key("recordId"), "{:?}", outcome.write.facts);
+    let value = ProbeValue::generate().value;
+    let outcome = provider.probe_write(&cx, &zone(), FQDN, &value).await;
+    let record_id = outcome.write.facts.get("recordId").expect("the create completed").clone();
     assert!(harness.fake.records().is_empty());
-    assert_eq!(deletes(&harness.requests().await).len(), 1);
+    assert_eq!(
+        harness.requests().await,
+        vec![
+            list_request(),
+            create_request(),
+            format!("DELETE /zones/{ZONE_ID}/dns_records/{record_id}"),
+            list_request(),
+        ]
+    );
+    assert_eq!(with_reason(&outcome.write, Reason::Notice).len(), 1, "{:?}", reasons(&outcome.write));
 }
 
 #[tokio::test]
