@@ -3,11 +3,14 @@
 //! Cloudflare's published spec defines only a generic failure envelope, so the
 //! codes below come from responses quoted in public bug reports: 1000 "Invalid
 //! API Token", 6003 "Invalid request headers" with chained 6102/6103/6111,
-//! 9103 "Unknown X-Auth-Key or X-Auth-Email", 9109 "Invalid access token" and
-//! "Cannot use the access token from location: …", 10000 "Authentication
-//! error", 7000/7003 for an unroutable identifier, 81044 "Record does not
-//! exist.", and 81057/81058 for a duplicate record. [`diagnose`] is the only
-//! place that interprets them.
+//! 9109 "Invalid access token" and "Cannot use the access token from
+//! location: …", 10000 "Authentication error", 7000/7003 for an unroutable
+//! identifier, 81044 "Record does not exist.", and 81057/81058 for a
+//! duplicate record. [`diagnose`] is the only place that interprets them.
+//!
+//! NOTE: the reports quote the message "Unknown X-Auth-Key or X-Auth-Email"
+//! without its code. The code 9103 matched with it is unconfirmed, so the
+//! message is matched as well.
 
 use crate::client::{ApiFailure, FailureKind};
 use crate::config::{CredentialShape, SecretLocation};
