@@ -50,8 +50,8 @@ fn render_table(report: &Report, wide: bool) -> String {
                 out.push('\n');
             }
             let _ = write!(out, "{group}");
-            if let Some(secret) = check.context.get("secret") {
-                let _ = write!(out, "  {secret}");
+            if let Some(secret) = check.context.get("secrets") {
+                let _ = write!(out, "  Secret {secret}");
             }
             if let Some(es) = check.context.get("externalSecret") {
                 let _ = write!(out, "  synced by ExternalSecret {es}");

@@ -106,6 +106,21 @@ impl ProviderFactory for CloudflareFactory {
     ) -> BuildOutcome {
         config::build(plan, secrets, settings)
     }
+
+    /// `check cloudflare --credential SRC` checks an API token; with
+    /// `--email` it checks a global API key, as `apiKeySecretRef` + `email`.
+    fn bare_stanza(&self, options: &BTreeMap<String, String>) -> Option<serde_json::Value> {
+        let stanza = match options.get("email") {
+            Some(email) => serde_json::json!({
+                "email": email,
+                "apiKeySecretRef": {"name": "command-line", "key": "credential"},
+            }),
+            None => serde_json::json!({
+                "apiTokenSecretRef": {"name": "command-line", "key": "credential"},
+            }),
+        };
+        Some(stanza)
+    }
 }
 
 /// A Cloudflare credential ready for the replay. Its `Debug` output shows the
