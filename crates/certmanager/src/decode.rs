@@ -10,7 +10,7 @@ use crate::resources::{
     OwnerReference, ProducerKind, Secret, SecretBytes, SecretData, Selector, Solver, SolverKind,
     SourceRef, WebhookSolver,
 };
-use crate::yaml::{template_marker, Document, DocumentLines};
+use crate::yaml::{pointer_segment, template_marker, Document, LineMap};
 use acme_token_core::sanity::placeholder_marker;
 use acme_token_core::{Finding, Reason, Stage};
 use base64::Engine;
@@ -52,9 +52,10 @@ pub(crate) fn normalize_provider_key(key: &str) -> Option<&'static str> {
 pub(crate) fn add_document(inventory: &mut Inventory, document: &Document<'_>, file: &str) -> Result<(), LoadError> {
     let reader = Reader {
         file,
-        lines: document.lines,
+        lines: &document.lines,
         line: document.line,
         object: String::from("document"),
+        base: String::new(),
     };
     reader.add_value(inventory, &document.value, &FieldPath::root(), 0)
 }
@@ -91,11 +92,14 @@ impl FieldPath {
         text
     }
 
-    fn keys(&self) -> Vec<&str> {
+    /// The path as a JSON pointer, such as `/spec/solvers/0`.
+    fn pointer(&self) -> String {
         self.0
             .iter()
-            .filter(|segment| !segment.starts_with('['))
-            .map(String::as_str)
+            .map(|segment| match segment.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+                Some(index) => format!("/{index}"),
+                None => format!("/{}", pointer_segment(segment)),
+            })
             .collect()
     }
 }
@@ -116,11 +120,14 @@ fn type_name(value: Option<&Value>) -> &'static str {
 /// line and the object.
 struct Reader<'a> {
     file: &'a str,
-    lines: DocumentLines<'a>,
+    lines: &'a LineMap<'a>,
     /// Line of the object (the document, or the item of a List).
     line: usize,
     /// `Kind name` of the object, for messages.
     object: String,
+    /// JSON pointer of the object inside its document: empty for the
+    /// document itself, `/items/3` for an item of a List.
+    base: String,
 }
 
 impl<'a> Reader<'a> {
@@ -137,11 +144,13 @@ impl<'a> Reader<'a> {
             lines: self.lines,
             line,
             object,
+            base: self.base.clone(),
         }
     }
 
     fn type_error(&self, path: &FieldPath, expected: &'static str, found: Option<&Value>) -> LoadError {
-        let line = self.lines.locate(&path.keys(), self.line);
+        let pointer = format!("{}{}", self.base, path.pointer());
+        let line = self.lines.locate(&pointer).unwrap_or(self.line);
         let template = self.lines.line_text(line).and_then(template_marker);
         LoadError::FieldType {
             file: self.file.to_string(),
@@ -358,36 +367,20 @@ impl<'a> Reader<'a> {
             )));
             return Ok(());
         }
-        let mut search_from = self.line;
         for (index, item) in items.iter().enumerate() {
-            let line = self.item_line(item, search_from);
-            search_from = line + 1;
-            // Paths inside an item start at the item, and its fields are
-            // searched from the item's line.
-            let reader = self.for_object(format!("items[{index}]"), line);
+            // Paths inside an item start at the item.
+            let base = format!("{}/items/{index}", self.base);
+            let line = self.lines.locate(&base).unwrap_or(self.line);
+            let reader = Reader {
+                file: self.file,
+                lines: self.lines,
+                line,
+                object: format!("items[{index}]"),
+                base,
+            };
             reader.add_value(inventory, item, &FieldPath::root(), depth + 1)?;
         }
         Ok(())
-    }
-
-    /// Best-effort line of a List item: the first line at or after `from`
-    /// that sets the item's `kind`.
-    fn item_line(&self, item: &Value, from: usize) -> usize {
-        let Some(kind) = item.get("kind").and_then(Value::as_str) else {
-            return from.max(self.line);
-        };
-        let start = from.saturating_sub(self.lines.first_line);
-        self.lines
-            .text
-            .lines()
-            .enumerate()
-            .skip(start)
-            .find(|(_, line)| {
-                let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
-                (trimmed.starts_with("kind:") || trimmed.starts_with("\"kind\":")) && line.contains(kind)
-            })
-            .map(|(index, _)| self.lines.first_line + index)
-            .unwrap_or(self.line)
     }
 
     /// Adds an info notice for a document without apiVersion or kind that
@@ -1050,8 +1043,8 @@ mod tests {
 
     #[test]
     fn field_path_renders() {
-        let path = FieldPath::root().key("spec").key("solvers").index(0).key("dns01");
-        assert_eq!(path.render(), "spec.solvers[0].dns01");
-        assert_eq!(path.keys(), vec!["spec", "solvers", "dns01"]);
+        let path = FieldPath::root().key("spec").key("solvers").index(0).key("a/b");
+        assert_eq!(path.render(), "spec.solvers[0].a/b");
+        assert_eq!(path.pointer(), "/spec/solvers/0/a~1b");
     }
 }

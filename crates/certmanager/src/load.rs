@@ -182,9 +182,7 @@ fn read_limited(reader: impl Read, file: &str) -> Result<Vec<u8>, LoadError> {
 
 fn load_into(inventory: &mut Inventory, bytes: &[u8], file: &str) -> Result<(), LoadError> {
     let text = decode_text(bytes, file)?;
-    let trimmed = text.trim_start();
-    let json_first = file.to_ascii_lowercase().ends_with(".json") || trimmed.starts_with('{') || trimmed.starts_with('[');
-    for document in parse_documents(text, file, json_first)? {
+    for document in parse_documents(text, file)? {
         add_document(inventory, &document, file)?;
     }
     Ok(())
