@@ -706,6 +706,22 @@ impl<'a> IssuerPlanner<'a> {
         };
         let resolution = secrets::resolve(&requests, &self.scope(), self.inventory);
         self.apply_resolution(&mut job, &resolution.findings, &resolution.context, &resolution.secrets);
+        let (fields, prefix) = match webhook {
+            Some(webhook) => (webhook.config.as_ref(), "dns01.webhook.config".to_string()),
+            None => (Some(stanza), format!("dns01.{provider_key}")),
+        };
+        if let Some(fields) = fields {
+            for (path, marker) in placeholder_fields(fields, &prefix) {
+                job.config.push(
+                    Finding::error(
+                        Reason::PlaceholderUnexpanded,
+                        Stage::Config,
+                        format!("{path} of {} holds an unexpanded placeholder ({marker} form)", self.display_name()),
+                    )
+                    .with_remedy("render the template first (helm template, kustomize build, envsubst) or write the real value"),
+                );
+            }
+        }
         self.note_ambient_credentials(provider_key, stanza, &mut job);
 
         if has_error(&job.config.findings) {
@@ -811,6 +827,46 @@ fn find_factory<'f>(
         None => factories
             .iter()
             .find(|factory| factory.descriptor().solver_key == provider_key),
+    }
+}
+
+/// Plain string fields of a stanza that hold a placeholder, with their path.
+/// The `name` and `key` of a Secret reference are left out, because secret
+/// resolution reports those.
+fn placeholder_fields(value: &Value, path: &str) -> Vec<(String, &'static str)> {
+    let mut found = Vec::new();
+    collect_placeholders(value, path, &mut found, 0);
+    found
+}
+
+fn collect_placeholders(value: &Value, path: &str, found: &mut Vec<(String, &'static str)>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    match value {
+        Value::String(text) => {
+            if let Some(marker) = placeholder_marker(text) {
+                found.push((path.to_string(), marker));
+            }
+        }
+        Value::Object(map) => {
+            let is_reference = map.contains_key("name") && map.contains_key("key");
+            for (key, child) in map {
+                if is_reference && (key == "name" || key == "key") {
+                    continue;
+                }
+                if key.eq_ignore_ascii_case("secretName") || key.eq_ignore_ascii_case("secretNameRef") {
+                    continue;
+                }
+                collect_placeholders(child, &format!("{path}.{key}"), found, depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_placeholders(item, &format!("{path}[{index}]"), found, depth + 1);
+            }
+        }
+        _ => {}
     }
 }
 

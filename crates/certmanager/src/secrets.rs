@@ -289,6 +289,18 @@ fn missing_secret(
         return;
     }
 
+    if scope.offline {
+        set_skip(
+            out,
+            Finding::warning(
+                Reason::SecretUnavailable,
+                Stage::Config,
+                format!("{location} ({field}) is not in the input, so its value cannot be checked offline"),
+            )
+            .with_remedy("add the Secret to the input, or run without --offline against the cluster"),
+        );
+        return;
+    }
     let example_key = request.key.as_deref().unwrap_or("KEY");
     out.findings.push(
         Finding::error(
