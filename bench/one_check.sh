@@ -35,9 +35,12 @@ cloudflare:
 YAML
 
 # The mock logs every request at debug level; that log is the request plan.
+# It stops when its stdin closes, so this script holds a FIFO open on fd 3.
+mkfifo "$work/stdin"
 NO_COLOR=1 RUST_LOG=acme_token_mock=debug target/release/acme-token-mock --scenario "$work/scenario.yaml" \
-    > "$work/mock.out" 2> "$work/mock.log" < /dev/null &
+    > "$work/mock.out" 2> "$work/mock.log" < "$work/stdin" &
 mock_pid=$!
+exec 3> "$work/stdin"
 for _ in $(seq 1 100); do
     grep -q '^ready' "$work/mock.out" 2>/dev/null && break
     sleep 0.05
