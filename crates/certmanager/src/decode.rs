@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// cert-manager.io versions that share the v1 solver schema.
 const CERT_MANAGER_VERSIONS: &[&str] = &["v1", "v1beta1", "v1alpha3", "v1alpha2"];
 
-/// Provider keys cert-manager knows under `dns01`.
+/// Provider keys cert-manager accepts under `dns01`.
 pub(crate) const DNS01_PROVIDERS: &[&str] = &[
     "acmeDNS",
     "akamai",
@@ -49,7 +49,11 @@ pub(crate) fn normalize_provider_key(key: &str) -> Option<&'static str> {
 }
 
 /// Reads one document into the inventory.
-pub(crate) fn add_document(inventory: &mut Inventory, document: &Document<'_>, file: &str) -> Result<(), LoadError> {
+pub(crate) fn add_document(
+    inventory: &mut Inventory,
+    document: &Document<'_>,
+    file: &str,
+) -> Result<(), LoadError> {
     let reader = Reader {
         file,
         lines: &document.lines,
@@ -92,13 +96,18 @@ impl FieldPath {
         text
     }
 
-    /// The path as a JSON pointer, such as `/spec/solvers/0`.
+    /// Returns the path as a JSON pointer, such as `/spec/solvers/0`.
     fn pointer(&self) -> String {
         self.0
             .iter()
-            .map(|segment| match segment.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
-                Some(index) => format!("/{index}"),
-                None => format!("/{}", pointer_segment(segment)),
+            .map(|segment| {
+                match segment
+                    .strip_prefix('[')
+                    .and_then(|rest| rest.strip_suffix(']'))
+                {
+                    Some(index) => format!("/{index}"),
+                    None => format!("/{}", pointer_segment(segment)),
+                }
             })
             .collect()
     }
@@ -148,7 +157,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn type_error(&self, path: &FieldPath, expected: &'static str, found: Option<&Value>) -> LoadError {
+    fn type_error(
+        &self,
+        path: &FieldPath,
+        expected: &'static str,
+        found: Option<&Value>,
+    ) -> LoadError {
         let pointer = format!("{}{}", self.base, path.pointer());
         let line = self.lines.locate(&pointer).unwrap_or(self.line);
         let template = self.lines.line_text(line).and_then(template_marker);
@@ -170,8 +184,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string, or `None` when absent or null.
-    fn opt_str(&self, value: Option<&Value>, path: &FieldPath) -> Result<Option<String>, LoadError> {
+    /// Reads a string, or `None` when the field is absent or null.
+    fn opt_str(
+        &self,
+        value: Option<&Value>,
+        path: &FieldPath,
+    ) -> Result<Option<String>, LoadError> {
         match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
@@ -179,9 +197,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A scalar rendered as a string (for fields such as `refreshInterval`
-    /// that users write as numbers too).
-    fn opt_scalar(&self, value: Option<&Value>, path: &FieldPath) -> Result<Option<String>, LoadError> {
+    /// Reads a scalar as a string, for fields such as `refreshInterval` that
+    /// users also write as numbers.
+    fn opt_scalar(
+        &self,
+        value: Option<&Value>,
+        path: &FieldPath,
+    ) -> Result<Option<String>, LoadError> {
         match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
@@ -191,7 +213,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_obj<'v>(&self, value: Option<&'v Value>, path: &FieldPath) -> Result<Option<&'v Map<String, Value>>, LoadError> {
+    fn opt_obj<'v>(
+        &self,
+        value: Option<&'v Value>,
+        path: &FieldPath,
+    ) -> Result<Option<&'v Map<String, Value>>, LoadError> {
         match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(map)) => Ok(Some(map)),
@@ -199,7 +225,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn list<'v>(&self, value: Option<&'v Value>, path: &FieldPath) -> Result<&'v [Value], LoadError> {
+    fn list<'v>(
+        &self,
+        value: Option<&'v Value>,
+        path: &FieldPath,
+    ) -> Result<&'v [Value], LoadError> {
         match value {
             None | Some(Value::Null) => Ok(&[]),
             Some(Value::Array(items)) => Ok(items),
@@ -223,7 +253,11 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    fn str_map(&self, value: Option<&Value>, path: &FieldPath) -> Result<BTreeMap<String, String>, LoadError> {
+    fn str_map(
+        &self,
+        value: Option<&Value>,
+        path: &FieldPath,
+    ) -> Result<BTreeMap<String, String>, LoadError> {
         let Some(map) = self.opt_obj(value, path)? else {
             return Ok(BTreeMap::new());
         };
@@ -235,7 +269,13 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    fn add_value(&self, inventory: &mut Inventory, value: &Value, path: &FieldPath, depth: usize) -> Result<(), LoadError> {
+    fn add_value(
+        &self,
+        inventory: &mut Inventory,
+        value: &Value,
+        path: &FieldPath,
+        depth: usize,
+    ) -> Result<(), LoadError> {
         let object = match value {
             Value::Null => return Ok(()),
             Value::Object(object) => object,
@@ -261,8 +301,14 @@ impl<'a> Reader<'a> {
             Some((group, version)) => (group, version),
             None => ("", api_version.as_str()),
         };
-        let name = self.opt_str(object.get("metadata").and_then(|m| m.get("name")), &path.key("metadata").key("name"));
-        let reader = self.for_object(format!("{kind} {}", name.ok().flatten().unwrap_or_default()), self.line);
+        let name = self.opt_str(
+            object.get("metadata").and_then(|m| m.get("name")),
+            &path.key("metadata").key("name"),
+        );
+        let reader = self.for_object(
+            format!("{kind} {}", name.ok().flatten().unwrap_or_default()),
+            self.line,
+        );
 
         match (group, kind.as_str()) {
             (_, list) if list.ends_with("List") && object.contains_key("items") => {
@@ -320,7 +366,11 @@ impl<'a> Reader<'a> {
                 Ok(())
             }
             ("helm.toolkit.fluxcd.io", "HelmRelease") => {
-                if let Some(found) = object.get("spec").and_then(|spec| spec.get("values")).and_then(find_issuer_settings) {
+                if let Some(found) = object
+                    .get("spec")
+                    .and_then(|spec| spec.get("values"))
+                    .and_then(find_issuer_settings)
+                {
                     inventory.notices.push(reader.notice(Finding::info(
                         Reason::Notice,
                         Stage::Config,
@@ -349,14 +399,26 @@ impl<'a> Reader<'a> {
 
     fn metadata_name(&self, object: &Map<String, Value>) -> String {
         let metadata = object.get("metadata");
-        let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("");
-        match metadata.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
+        let name = metadata
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        match metadata
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+        {
             Some(namespace) => format!("{namespace}/{name}"),
             None => name.to_string(),
         }
     }
 
-    fn add_list(&self, inventory: &mut Inventory, object: &Map<String, Value>, path: &FieldPath, depth: usize) -> Result<(), LoadError> {
+    fn add_list(
+        &self,
+        inventory: &mut Inventory,
+        object: &Map<String, Value>,
+        path: &FieldPath,
+        depth: usize,
+    ) -> Result<(), LoadError> {
         let items_path = path.key("items");
         let items = self.list(object.get("items"), &items_path)?;
         if depth >= MAX_LIST_DEPTH {
@@ -384,7 +446,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Adds an info notice for a document without apiVersion or kind that
-    /// holds issuer settings, such as a Helm values file.
+    /// contains issuer settings, such as a Helm values file.
     fn note_values_document(&self, inventory: &mut Inventory, object: &Map<String, Value>) {
         let value = Value::Object(object.clone());
         if let Some(found) = find_issuer_settings(&value) {
@@ -419,7 +481,10 @@ impl<'a> Reader<'a> {
             Finding::warning(
                 Reason::InvalidConfig,
                 Stage::Config,
-                format!("{} uses the unknown version {api_version}; it is read like cert-manager.io/v1", self.object),
+                format!(
+                    "{} uses the unknown version {api_version}; it is read like cert-manager.io/v1",
+                    self.object
+                ),
             )
         };
         inventory.notices.push(self.notice(finding));
@@ -477,7 +542,8 @@ impl<'a> Reader<'a> {
         issuer.acme_email = self.opt_str(acme.get("email"), &acme_path.key("email"))?;
         let key_ref_path = acme_path.key("privateKeySecretRef");
         if let Some(key_ref) = self.opt_obj(acme.get("privateKeySecretRef"), &key_ref_path)? {
-            issuer.private_key_secret = self.opt_str(key_ref.get("name"), &key_ref_path.key("name"))?;
+            issuer.private_key_secret =
+                self.opt_str(key_ref.get("name"), &key_ref_path.key("name"))?;
         }
         if let Some(email) = &issuer.acme_email {
             if let Some(marker) = placeholder_marker(email) {
@@ -496,15 +562,25 @@ impl<'a> Reader<'a> {
         }
 
         let solvers_path = acme_path.key("solvers");
-        for (index, value) in self.list(acme.get("solvers"), &solvers_path)?.iter().enumerate() {
-            issuer.solvers.push(self.solver(value, &solvers_path.index(index), index)?);
+        for (index, value) in self
+            .list(acme.get("solvers"), &solvers_path)?
+            .iter()
+            .enumerate()
+        {
+            issuer
+                .solvers
+                .push(self.solver(value, &solvers_path.index(index), index)?);
         }
 
         if legacy {
             let dns01_path = acme_path.key("dns01");
             if let Some(dns01) = self.opt_obj(acme.get("dns01"), &dns01_path)? {
                 let providers_path = dns01_path.key("providers");
-                for (offset, value) in self.list(dns01.get("providers"), &providers_path)?.iter().enumerate() {
+                for (offset, value) in self
+                    .list(dns01.get("providers"), &providers_path)?
+                    .iter()
+                    .enumerate()
+                {
                     let provider_path = providers_path.index(offset);
                     let provider = self
                         .opt_obj(Some(value), &provider_path)?
@@ -523,15 +599,26 @@ impl<'a> Reader<'a> {
         Ok(issuer)
     }
 
-    fn name_and_namespace(&self, object: &Map<String, Value>, path: &FieldPath) -> Result<(String, Option<String>), LoadError> {
+    fn name_and_namespace(
+        &self,
+        object: &Map<String, Value>,
+        path: &FieldPath,
+    ) -> Result<(String, Option<String>), LoadError> {
         let metadata_path = path.key("metadata");
         let metadata = self.opt_obj(object.get("metadata"), &metadata_path)?;
         let name_path = metadata_path.key("name");
         let name = self.opt_str(metadata.and_then(|m| m.get("name")), &name_path)?;
         let Some(name) = name else {
-            return Err(self.type_error(&name_path, "a string", metadata.and_then(|m| m.get("name"))));
+            return Err(self.type_error(
+                &name_path,
+                "a string",
+                metadata.and_then(|m| m.get("name")),
+            ));
         };
-        let namespace = self.opt_str(metadata.and_then(|m| m.get("namespace")), &metadata_path.key("namespace"))?;
+        let namespace = self.opt_str(
+            metadata.and_then(|m| m.get("namespace")),
+            &metadata_path.key("namespace"),
+        )?;
         Ok((name, namespace.filter(|namespace| !namespace.is_empty())))
     }
 
@@ -548,9 +635,14 @@ impl<'a> Reader<'a> {
         let selector_path = path.key("selector");
         let selector = match self.opt_obj(solver.get("selector"), &selector_path)? {
             Some(selector) => Some(Selector {
-                match_labels: self.str_map(selector.get("matchLabels"), &selector_path.key("matchLabels"))?,
-                dns_names: self.str_list(selector.get("dnsNames"), &selector_path.key("dnsNames"))?,
-                dns_zones: self.str_list(selector.get("dnsZones"), &selector_path.key("dnsZones"))?,
+                match_labels: self.str_map(
+                    selector.get("matchLabels"),
+                    &selector_path.key("matchLabels"),
+                )?,
+                dns_names: self
+                    .str_list(selector.get("dnsNames"), &selector_path.key("dnsNames"))?,
+                dns_zones: self
+                    .str_list(selector.get("dnsZones"), &selector_path.key("dnsZones"))?,
             }),
             // `selector: null` decodes to a nil pointer in cert-manager too.
             None => None,
@@ -581,12 +673,18 @@ impl<'a> Reader<'a> {
 
     /// Reads the provider of a `dns01` block (or of a legacy provider
     /// entry, whose `name` is skipped).
-    fn dns01_kind(&self, dns01: &Map<String, Value>, path: &FieldPath, settings: &[&str]) -> Result<SolverKind, LoadError> {
+    fn dns01_kind(
+        &self,
+        dns01: &Map<String, Value>,
+        path: &FieldPath,
+        settings: &[&str],
+    ) -> Result<SolverKind, LoadError> {
         let cname_strategy = if settings.contains(&"cnameStrategy") {
             self.opt_str(dns01.get("cnameStrategy"), &path.key("cnameStrategy"))?
         } else {
             None
         };
+
         // A provider key with a null value is a nil pointer to cert-manager,
         // so it does not count as a provider.
         let candidates: Vec<&String> = dns01
@@ -608,11 +706,11 @@ impl<'a> Reader<'a> {
                 webhook: None,
             });
         };
+
         let provider_path = path.key(provider);
-        let stanza_value = &dns01[provider];
-        if !stanza_value.is_object() {
-            return Err(self.type_error(&provider_path, "a mapping", Some(stanza_value)));
-        }
+        let Some(stanza) = dns01[provider].as_object() else {
+            return Err(self.type_error(&provider_path, "a mapping", Some(&dns01[provider])));
+        };
         let provider_key = normalize_provider_key(provider)
             .map(str::to_string)
             .unwrap_or_else(|| provider.clone());
@@ -621,8 +719,8 @@ impl<'a> Reader<'a> {
             .filter(|key| **key != provider)
             .map(|key| key.to_string())
             .collect();
+
         let webhook = if provider_key == "webhook" {
-            let stanza = stanza_value.as_object().expect("checked above");
             Some(WebhookSolver {
                 group_name: self
                     .opt_str(stanza.get("groupName"), &provider_path.key("groupName"))?
@@ -630,21 +728,30 @@ impl<'a> Reader<'a> {
                 solver_name: self
                     .opt_str(stanza.get("solverName"), &provider_path.key("solverName"))?
                     .unwrap_or_default(),
-                config: stanza.get("config").filter(|config| !config.is_null()).cloned(),
+                config: stanza
+                    .get("config")
+                    .filter(|config| !config.is_null())
+                    .cloned(),
             })
         } else {
             None
         };
+
         Ok(SolverKind::Dns01 {
             provider_key,
-            stanza: stanza_value.clone(),
+            stanza: Value::Object(stanza.clone()),
             cname_strategy,
             other_keys,
             webhook,
         })
     }
 
-    fn certificate(&self, object: &Map<String, Value>, path: &FieldPath, api_version: &str) -> Result<Certificate, LoadError> {
+    fn certificate(
+        &self,
+        object: &Map<String, Value>,
+        path: &FieldPath,
+        api_version: &str,
+    ) -> Result<Certificate, LoadError> {
         let (name, namespace) = self.name_and_namespace(object, path)?;
         let labels = self.str_map(
             object.get("metadata").and_then(|m| m.get("labels")),
@@ -652,20 +759,35 @@ impl<'a> Reader<'a> {
         )?;
         let spec_path = path.key("spec");
         let spec = self.opt_obj(object.get("spec"), &spec_path)?;
-        let dns_names = self.str_list(spec.and_then(|s| s.get("dnsNames")), &spec_path.key("dnsNames"))?;
-        let common_name = self.opt_str(spec.and_then(|s| s.get("commonName")), &spec_path.key("commonName"))?;
+        let dns_names = self.str_list(
+            spec.and_then(|s| s.get("dnsNames")),
+            &spec_path.key("dnsNames"),
+        )?;
+        let common_name = self.opt_str(
+            spec.and_then(|s| s.get("commonName")),
+            &spec_path.key("commonName"),
+        )?;
         let ref_path = spec_path.key("issuerRef");
         let issuer_ref = self.opt_obj(spec.and_then(|s| s.get("issuerRef")), &ref_path)?;
         let issuer_ref = CertificateIssuerRef {
             name: self
-                .opt_str(issuer_ref.and_then(|r| r.get("name")), &ref_path.key("name"))?
+                .opt_str(
+                    issuer_ref.and_then(|r| r.get("name")),
+                    &ref_path.key("name"),
+                )?
                 .unwrap_or_default(),
             kind: self
-                .opt_str(issuer_ref.and_then(|r| r.get("kind")), &ref_path.key("kind"))?
+                .opt_str(
+                    issuer_ref.and_then(|r| r.get("kind")),
+                    &ref_path.key("kind"),
+                )?
                 .filter(|kind| !kind.is_empty())
                 .unwrap_or_else(|| "Issuer".to_string()),
             group: self
-                .opt_str(issuer_ref.and_then(|r| r.get("group")), &ref_path.key("group"))?
+                .opt_str(
+                    issuer_ref.and_then(|r| r.get("group")),
+                    &ref_path.key("group"),
+                )?
                 .unwrap_or_default(),
         };
         Ok(Certificate {
@@ -695,10 +817,18 @@ impl<'a> Reader<'a> {
         let string_data = reader.opt_obj(object.get("stringData"), &string_data_path)?;
 
         let sops = object.get("sops").is_some_and(Value::is_object)
-            || data.into_iter().chain(string_data).flat_map(|map| map.values()).any(is_sops_value);
+            || data
+                .into_iter()
+                .chain(string_data)
+                .flat_map(|map| map.values())
+                .any(is_sops_value);
         let mut values = BTreeMap::new();
         if sops {
-            for key in data.into_iter().chain(string_data).flat_map(|map| map.keys()) {
+            for key in data
+                .into_iter()
+                .chain(string_data)
+                .flat_map(|map| map.keys())
+            {
                 values.insert(key.clone(), SecretData::Encrypted);
             }
         } else {
@@ -709,7 +839,13 @@ impl<'a> Reader<'a> {
                         from_string_data: false,
                     },
                     Value::String(text) => decode_data_value(text),
-                    other => return Err(reader.type_error(&data_path.key(key), "a base64 string", Some(other))),
+                    other => {
+                        return Err(reader.type_error(
+                            &data_path.key(key),
+                            "a base64 string",
+                            Some(other),
+                        ))
+                    }
                 };
                 values.insert(key.clone(), decoded);
             }
@@ -717,7 +853,13 @@ impl<'a> Reader<'a> {
                 let bytes = match value {
                     Value::Null => Vec::new(),
                     Value::String(text) => text.as_bytes().to_vec(),
-                    other => return Err(reader.type_error(&string_data_path.key(key), "a string", Some(other))),
+                    other => {
+                        return Err(reader.type_error(
+                            &string_data_path.key(key),
+                            "a string",
+                            Some(other),
+                        ))
+                    }
                 };
                 values.insert(
                     key.clone(),
@@ -756,31 +898,51 @@ impl<'a> Reader<'a> {
         let owners_path = metadata_path.key("ownerReferences");
         let mut owner_references = Vec::new();
         for (index, owner) in self
-            .list(metadata.and_then(|m| m.get("ownerReferences")), &owners_path)?
+            .list(
+                metadata.and_then(|m| m.get("ownerReferences")),
+                &owners_path,
+            )?
             .iter()
             .enumerate()
         {
             let owner_path = owners_path.index(index);
-            let owner = self.opt_obj(Some(owner), &owner_path)?.cloned().unwrap_or_default();
+            let owner = self
+                .opt_obj(Some(owner), &owner_path)?
+                .cloned()
+                .unwrap_or_default();
             owner_references.push(OwnerReference {
                 api_version: self
                     .opt_str(owner.get("apiVersion"), &owner_path.key("apiVersion"))?
                     .unwrap_or_default(),
-                kind: self.opt_str(owner.get("kind"), &owner_path.key("kind"))?.unwrap_or_default(),
-                name: self.opt_str(owner.get("name"), &owner_path.key("name"))?.unwrap_or_default(),
+                kind: self
+                    .opt_str(owner.get("kind"), &owner_path.key("kind"))?
+                    .unwrap_or_default(),
+                name: self
+                    .opt_str(owner.get("name"), &owner_path.key("name"))?
+                    .unwrap_or_default(),
             });
         }
         Ok((annotations, owner_references))
     }
 
-    fn sealed_secret(&self, object: &Map<String, Value>, path: &FieldPath) -> Result<Secret, LoadError> {
+    fn sealed_secret(
+        &self,
+        object: &Map<String, Value>,
+        path: &FieldPath,
+    ) -> Result<Secret, LoadError> {
         let (name, namespace) = self.name_and_namespace(object, path)?;
         let spec_path = path.key("spec");
         let spec = self.opt_obj(object.get("spec"), &spec_path)?;
-        let encrypted = self.opt_obj(spec.and_then(|s| s.get("encryptedData")), &spec_path.key("encryptedData"))?;
+        let encrypted = self.opt_obj(
+            spec.and_then(|s| s.get("encryptedData")),
+            &spec_path.key("encryptedData"),
+        )?;
         let template_path = spec_path.key("template");
         let template = self.opt_obj(spec.and_then(|s| s.get("template")), &template_path)?;
-        let secret_type = self.opt_str(template.and_then(|t| t.get("type")), &template_path.key("type"))?;
+        let secret_type = self.opt_str(
+            template.and_then(|t| t.get("type")),
+            &template_path.key("type"),
+        )?;
         let (annotations, owner_references) = self.secret_metadata(object, path)?;
         Ok(Secret {
             name,
@@ -798,7 +960,12 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn external_secret(&self, object: &Map<String, Value>, path: &FieldPath, api_version: &str) -> Result<ExternalSecret, LoadError> {
+    fn external_secret(
+        &self,
+        object: &Map<String, Value>,
+        path: &FieldPath,
+        api_version: &str,
+    ) -> Result<ExternalSecret, LoadError> {
         let (name, namespace) = self.name_and_namespace(object, path)?;
         let spec_path = path.key("spec");
         let spec = self.opt_obj(object.get("spec"), &spec_path)?;
@@ -812,10 +979,19 @@ impl<'a> Reader<'a> {
             .unwrap_or_else(|| name.clone());
         let template_path = target_path.key("template");
         let template = self.opt_obj(target.and_then(|t| t.get("template")), &template_path)?;
-        let template_data = self.opt_obj(template.and_then(|t| t.get("data")), &template_path.key("data"))?;
-        let merge_policy = self.opt_str(template.and_then(|t| t.get("mergePolicy")), &template_path.key("mergePolicy"))?;
+        let template_data = self.opt_obj(
+            template.and_then(|t| t.get("data")),
+            &template_path.key("data"),
+        )?;
+        let merge_policy = self.opt_str(
+            template.and_then(|t| t.get("mergePolicy")),
+            &template_path.key("mergePolicy"),
+        )?;
         let template_from = !self
-            .list(template.and_then(|t| t.get("templateFrom")), &template_path.key("templateFrom"))?
+            .list(
+                template.and_then(|t| t.get("templateFrom")),
+                &template_path.key("templateFrom"),
+            )?
             .is_empty();
 
         let store_path = spec_path.key("secretStoreRef");
@@ -825,7 +1001,9 @@ impl<'a> Reader<'a> {
                 let kind = self
                     .opt_str(store.get("kind"), &store_path.key("kind"))?
                     .unwrap_or_else(|| "SecretStore".to_string());
-                let store_name = self.opt_str(store.get("name"), &store_path.key("name"))?.unwrap_or_default();
+                let store_name = self
+                    .opt_str(store.get("name"), &store_path.key("name"))?
+                    .unwrap_or_default();
                 Some(format!("{kind}/{store_name}"))
             }
             None => None,
@@ -836,14 +1014,20 @@ impl<'a> Reader<'a> {
         for (index, entry) in self.list(field("data"), &data_path)?.iter().enumerate() {
             let entry_path = data_path.index(index);
             if let Some(entry) = self.opt_obj(Some(entry), &entry_path)? {
-                if let Some(key) = self.opt_str(entry.get("secretKey"), &entry_path.key("secretKey"))? {
+                if let Some(key) =
+                    self.opt_str(entry.get("secretKey"), &entry_path.key("secretKey"))?
+                {
                     data_keys.push(key);
                 }
             }
         }
         let data_from_path = spec_path.key("dataFrom");
         let mut data_from = Vec::new();
-        for (index, entry) in self.list(field("dataFrom"), &data_from_path)?.iter().enumerate() {
+        for (index, entry) in self
+            .list(field("dataFrom"), &data_from_path)?
+            .iter()
+            .enumerate()
+        {
             let entry = self.opt_obj(Some(entry), &data_from_path.index(index))?;
             data_from.push(describe_data_from(entry));
         }
@@ -855,21 +1039,33 @@ impl<'a> Reader<'a> {
             api_version: api_version.to_string(),
             source: self.source(),
             target_name,
-            refresh_interval: self.opt_scalar(field("refreshInterval"), &spec_path.key("refreshInterval"))?,
+            refresh_interval: self
+                .opt_scalar(field("refreshInterval"), &spec_path.key("refreshInterval"))?,
             secret_store,
             data_keys,
             data_from,
-            template_keys: template_data.into_iter().flat_map(|map| map.keys().cloned()).collect(),
+            template_keys: template_data
+                .into_iter()
+                .flat_map(|map| map.keys().cloned())
+                .collect(),
             template_merges: merge_policy.as_deref() == Some("Merge"),
             template_from,
         })
     }
 
-    fn one_password_item(&self, object: &Map<String, Value>, path: &FieldPath, api_version: &str) -> Result<ExternalSecret, LoadError> {
+    fn one_password_item(
+        &self,
+        object: &Map<String, Value>,
+        path: &FieldPath,
+        api_version: &str,
+    ) -> Result<ExternalSecret, LoadError> {
         let (name, namespace) = self.name_and_namespace(object, path)?;
         let spec_path = path.key("spec");
         let spec = self.opt_obj(object.get("spec"), &spec_path)?;
-        let item_path = self.opt_str(spec.and_then(|s| s.get("itemPath")), &spec_path.key("itemPath"))?;
+        let item_path = self.opt_str(
+            spec.and_then(|s| s.get("itemPath")),
+            &spec_path.key("itemPath"),
+        )?;
         Ok(ExternalSecret {
             kind: ProducerKind::OnePasswordItem,
             target_name: name.clone(),
@@ -897,7 +1093,9 @@ fn qualified(namespace: Option<&str>, name: &str) -> String {
 
 /// Returns true for a SOPS-encrypted value (`ENC[AES256_GCM,data:…]`).
 fn is_sops_value(value: &Value) -> bool {
-    value.as_str().is_some_and(|text| text.trim_start().starts_with("ENC["))
+    value
+        .as_str()
+        .is_some_and(|text| text.trim_start().starts_with("ENC["))
 }
 
 /// Decodes one `data` value as the API server does: standard base64 with
@@ -915,8 +1113,8 @@ fn decode_data_value(text: &str) -> SecretData {
     }
 }
 
-/// Describes a base64 error by position only; the decoder's own message
-/// would print the offending byte, which is part of the secret.
+/// Describes a base64 error by position only, because the decoder's own
+/// message prints the offending byte, which is part of the secret.
 fn describe_base64_error(error: &base64::DecodeError) -> String {
     match error {
         base64::DecodeError::InvalidByte(offset, _) => {
@@ -942,7 +1140,12 @@ fn describe_data_from(entry: Option<&Map<String, Value>>) -> String {
         let key = value
             .get("key")
             .and_then(Value::as_str)
-            .or_else(|| value.get("name").and_then(|name| name.get("regexp")).and_then(Value::as_str))
+            .or_else(|| {
+                value
+                    .get("name")
+                    .and_then(|name| name.get("regexp"))
+                    .and_then(Value::as_str)
+            })
             .or_else(|| value.get("path").and_then(Value::as_str));
         parts.push(match key {
             Some(key) => format!("{kind} {key}"),
@@ -1036,14 +1239,21 @@ mod tests {
     #[test]
     fn issuer_settings_found_in_values() {
         let values = serde_json::json!({"clusterIssuers": [{"name": "x"}]});
-        assert_eq!(find_issuer_settings(&values).as_deref(), Some("`clusterIssuers`"));
+        assert_eq!(
+            find_issuer_settings(&values).as_deref(),
+            Some("`clusterIssuers`")
+        );
         let values = serde_json::json!({"replicaCount": 2});
         assert_eq!(find_issuer_settings(&values), None);
     }
 
     #[test]
     fn field_path_renders() {
-        let path = FieldPath::root().key("spec").key("solvers").index(0).key("a/b");
+        let path = FieldPath::root()
+            .key("spec")
+            .key("solvers")
+            .index(0)
+            .key("a/b");
         assert_eq!(path.render(), "spec.solvers[0].a/b");
         assert_eq!(path.pointer(), "/spec/solvers/0/a~1b");
     }

@@ -5,7 +5,7 @@
 //! kind ("a string"), and a template by its marker (`{{`), because the line
 //! could hold a credential.
 
-/// Why a manifest could not be loaded. Any of these means exit code 2.
+/// Error of loading manifests. Each variant means exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {

@@ -15,8 +15,8 @@
 //! # Ok::<(), acme_token_certmanager::LoadError>(())
 //! ```
 
-// A LoadError is built at most once per run and carries the file, line and
-// field for the message, so its size is not worth boxing.
+// Loading stops at the first LoadError, so its size (file, line and field
+// for the message) is not worth boxing.
 #![allow(clippy::result_large_err)]
 
 mod decode;

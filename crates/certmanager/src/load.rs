@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Largest file accepted, in bytes (16 MiB). Manifests are far smaller; the
-/// limit keeps a wrong path (a disk image, a log) from being read into
-/// memory. Larger files are rejected from their size before any read.
+/// Largest file accepted, in bytes (16 MiB). Manifests are far smaller, and
+/// the limit keeps a wrong path (a disk image, a log) out of memory. A larger
+/// file is rejected by its size before any of it is read.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Name used for standard input in messages.
@@ -54,7 +54,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Inventory, LoadError> {
     Ok(inventory)
 }
 
-/// Reads manifests from a string; `source` names it in messages.
+/// Reads manifests from a string. `source` names it in messages.
 ///
 /// # Errors
 ///
@@ -82,7 +82,11 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Inventory, LoadError> {
     Ok(inventory)
 }
 
-fn walk_directory(directory: &Path, entered: &mut HashSet<PathBuf>, inventory: &mut Inventory) -> Result<(), LoadError> {
+fn walk_directory(
+    directory: &Path,
+    entered: &mut HashSet<PathBuf>,
+    inventory: &mut Inventory,
+) -> Result<(), LoadError> {
     let io_error = |source| LoadError::Io {
         file: directory.display().to_string(),
         source,
@@ -159,7 +163,7 @@ fn load_file(path: &Path, inventory: &mut Inventory) -> Result<(), LoadError> {
     load_into(inventory, &bytes, &file)
 }
 
-/// Reads at most [`MAX_FILE_BYTES`]; longer input (a pipe, a growing file,
+/// Reads at most [`MAX_FILE_BYTES`]. Longer input (a pipe, a growing file,
 /// a device) is rejected once the limit is passed.
 fn read_limited(reader: impl Read, file: &str) -> Result<Vec<u8>, LoadError> {
     let mut bytes = Vec::new();
@@ -204,7 +208,10 @@ fn decode_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, LoadError> {
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Some(offset) = bytes.iter().position(|byte| *byte == 0) {
-        return Err(binary(offset, "it contains a NUL byte, so it is binary data".to_string()));
+        return Err(binary(
+            offset,
+            "it contains a NUL byte, so it is binary data".to_string(),
+        ));
     }
     std::str::from_utf8(bytes).map_err(|error| {
         binary(
@@ -251,13 +258,19 @@ impl Inventory {
             }
         }
         for certificate in &mut self.certificates {
-            certificate.namespace.get_or_insert_with(|| namespace.to_string());
+            certificate
+                .namespace
+                .get_or_insert_with(|| namespace.to_string());
         }
         for secret in &mut self.secrets {
-            secret.namespace.get_or_insert_with(|| namespace.to_string());
+            secret
+                .namespace
+                .get_or_insert_with(|| namespace.to_string());
         }
         for external_secret in &mut self.external_secrets {
-            external_secret.namespace.get_or_insert_with(|| namespace.to_string());
+            external_secret
+                .namespace
+                .get_or_insert_with(|| namespace.to_string());
         }
         self
     }
@@ -272,20 +285,23 @@ impl Inventory {
     fn note_duplicates(&mut self) {
         let mut notices = Vec::new();
         dedupe(&mut self.issuers, &mut notices, |issuer| {
-            (
-                issuer.display_name(),
-                issuer.source.to_string(),
-            )
+            (issuer.display_name(), issuer.source.to_string())
         });
         dedupe(&mut self.certificates, &mut notices, |certificate| {
             (
-                format!("Certificate {}", qualified(certificate.namespace.as_deref(), &certificate.name)),
+                format!(
+                    "Certificate {}",
+                    qualified(certificate.namespace.as_deref(), &certificate.name)
+                ),
                 certificate.source.to_string(),
             )
         });
         dedupe(&mut self.secrets, &mut notices, |secret| {
             (
-                format!("Secret {}", qualified(secret.namespace.as_deref(), &secret.name)),
+                format!(
+                    "Secret {}",
+                    qualified(secret.namespace.as_deref(), &secret.name)
+                ),
                 secret.source.to_string(),
             )
         });
@@ -299,22 +315,37 @@ impl Inventory {
         // ClusterIssuers read the key from the cluster resource namespace,
         // Issuers from their own, so the scope is part of the key.
         let mut by_key: BTreeMap<(Option<&str>, &str), Vec<&str>> = BTreeMap::new();
-        for issuer in self.issuers.iter().filter(|issuer| issuer.acme && !issuer.legacy) {
-            let Some(secret) = issuer.private_key_secret.as_deref().filter(|secret| !secret.is_empty()) else {
+        for issuer in self
+            .issuers
+            .iter()
+            .filter(|issuer| issuer.acme && !issuer.legacy)
+        {
+            let Some(secret) = issuer
+                .private_key_secret
+                .as_deref()
+                .filter(|secret| !secret.is_empty())
+            else {
                 continue;
             };
             let scope = match issuer.kind {
                 IssuerKind::ClusterIssuer => None,
                 IssuerKind::Issuer => Some(issuer.namespace.as_deref().unwrap_or("")),
             };
-            by_key.entry((scope, secret)).or_default().push(&issuer.name);
+            by_key
+                .entry((scope, secret))
+                .or_default()
+                .push(&issuer.name);
         }
         let mut notices = Vec::new();
         for ((scope, secret), names) in by_key {
             if names.len() < 2 {
                 continue;
             }
-            let kind = if scope.is_some() { "Issuers" } else { "ClusterIssuers" };
+            let kind = if scope.is_some() {
+                "Issuers"
+            } else {
+                "ClusterIssuers"
+            };
             notices.push(
                 Finding::warning(
                     Reason::Notice,
@@ -340,7 +371,11 @@ fn qualified(namespace: Option<&str>, name: &str) -> String {
 
 /// Keeps the last of several items with the same identity, as a later
 /// `kubectl apply` replaces an earlier one, and adds a warning per repeat.
-fn dedupe<T>(items: &mut Vec<T>, notices: &mut Vec<Finding>, identity: impl Fn(&T) -> (String, String)) {
+fn dedupe<T>(
+    items: &mut Vec<T>,
+    notices: &mut Vec<Finding>,
+    identity: impl Fn(&T) -> (String, String),
+) {
     let mut last: BTreeMap<String, usize> = BTreeMap::new();
     for (index, item) in items.iter().enumerate() {
         last.insert(identity(item).0, index);

@@ -109,16 +109,24 @@ impl fmt::Debug for JobSummary<'_> {
 /// Plans the checks for every selected issuer's DNS-01 solvers.
 ///
 /// Domains come from `opts.domains`, or else from the Certificates that use
-/// the issuer and from the solvers' selectors; each is routed to the solver
+/// the issuer and from the solvers' selectors. Each is routed to the solver
 /// cert-manager would pick. A Certificate domain that no solver takes gets a
 /// failing job of its own (`NoSolverForDomain`).
-pub fn plan_checks(inventory: &Inventory, factories: &[Arc<dyn ProviderFactory>], opts: &PlanOptions) -> Planned {
+pub fn plan_checks(
+    inventory: &Inventory,
+    factories: &[Arc<dyn ProviderFactory>],
+    opts: &PlanOptions,
+) -> Planned {
     let mut planned = Planned {
         jobs: Vec::new(),
         notices: inventory.notices.clone(),
     };
 
-    let selected: Vec<&Issuer> = inventory.issuers.iter().filter(|issuer| is_selected(issuer, opts)).collect();
+    let selected: Vec<&Issuer> = inventory
+        .issuers
+        .iter()
+        .filter(|issuer| is_selected(issuer, opts))
+        .collect();
     note_unmatched_filters(&selected, opts, &mut planned.notices);
 
     for issuer in selected {
@@ -138,7 +146,11 @@ fn is_selected(issuer: &Issuer, opts: &PlanOptions) -> bool {
             None => false,
             Some(Some((namespace, name))) => {
                 name == issuer.name
-                    && issuer.namespace.as_deref().unwrap_or(&opts.default_namespace) == namespace
+                    && issuer
+                        .namespace
+                        .as_deref()
+                        .unwrap_or(&opts.default_namespace)
+                        == namespace
             }
             Some(None) => opts.issuer.as_deref() == Some(issuer.name.as_str()),
         },
@@ -148,7 +160,11 @@ fn is_selected(issuer: &Issuer, opts: &PlanOptions) -> bool {
 fn note_unmatched_filters(selected: &[&Issuer], opts: &PlanOptions, notices: &mut Vec<Finding>) {
     let filters = [
         (IssuerKind::Issuer, &opts.issuer, "--issuer"),
-        (IssuerKind::ClusterIssuer, &opts.cluster_issuer, "--cluster-issuer"),
+        (
+            IssuerKind::ClusterIssuer,
+            &opts.cluster_issuer,
+            "--cluster-issuer",
+        ),
     ];
     for (kind, filter, flag) in filters {
         let Some(name) = filter else { continue };
@@ -159,13 +175,15 @@ fn note_unmatched_filters(selected: &[&Issuer], opts: &PlanOptions, notices: &mu
                     Stage::Config,
                     format!("no {kind} named {name} was found in the input ({flag})"),
                 )
-                .with_remedy(format!("check the name given to {flag}, or add the {kind} to the input")),
+                .with_remedy(format!(
+                    "check the name given to {flag}, or add the {kind} to the input"
+                )),
             );
         }
     }
 }
 
-/// Where a domain to probe came from.
+/// Source of a domain to probe.
 #[derive(Debug, Clone)]
 enum DomainOrigin {
     Flag,
@@ -273,7 +291,10 @@ impl<'a> IssuerPlanner<'a> {
             planned.notices.push(self.notice(Finding::info(
                 Reason::Notice,
                 Stage::Config,
-                format!("{} is not an ACME issuer (no spec.acme), so it has no DNS-01 solver to check", self.display_name()),
+                format!(
+                    "{} is not an ACME issuer (no spec.acme), so it has no DNS-01 solver to check",
+                    self.display_name()
+                ),
             )));
             return;
         }
@@ -281,17 +302,28 @@ impl<'a> IssuerPlanner<'a> {
             planned.notices.push(self.notice(Finding::info(
                 Reason::Notice,
                 Stage::Config,
-                format!("{} has no solvers (spec.acme.solvers is empty), so there is nothing to check", self.display_name()),
+                format!(
+                    "{} has no solvers (spec.acme.solvers is empty), so there is nothing to check",
+                    self.display_name()
+                ),
             )));
             return;
         }
-        if !issuer.solvers.iter().any(|solver| matches!(solver.kind, SolverKind::Dns01 { .. })) {
+        if !issuer
+            .solvers
+            .iter()
+            .any(|solver| matches!(solver.kind, SolverKind::Dns01 { .. }))
+        {
             planned.notices.push(self.notice(Finding::info(
                 Reason::Notice,
                 Stage::Config,
                 format!("{} has no DNS-01 solver (only http01 or invalid ones), so there is nothing to check", self.display_name()),
             )));
-            for solver in issuer.solvers.iter().filter(|solver| solver.invalid.is_some()) {
+            for solver in issuer
+                .solvers
+                .iter()
+                .filter(|solver| solver.invalid.is_some())
+            {
                 planned.jobs.push(self.invalid_solver_job(solver));
             }
             return;
@@ -326,7 +358,10 @@ impl<'a> IssuerPlanner<'a> {
             for certificate in self.certificates() {
                 let name = format!(
                     "{}/{}",
-                    certificate.namespace.as_deref().unwrap_or(&self.opts.default_namespace),
+                    certificate
+                        .namespace
+                        .as_deref()
+                        .unwrap_or(&self.opts.default_namespace),
                     certificate.name
                 );
                 for domain in certificate.domains() {
@@ -344,14 +379,24 @@ impl<'a> IssuerPlanner<'a> {
                         );
                         continue;
                     }
-                    candidates.push((domain, certificate.labels.clone(), DomainOrigin::Certificate(name.clone())));
+                    candidates.push((
+                        domain,
+                        certificate.labels.clone(),
+                        DomainOrigin::Certificate(name.clone()),
+                    ));
                 }
             }
             for solver in &self.issuer.solvers {
-                let Some(selector) = &solver.selector else { continue };
+                let Some(selector) = &solver.selector else {
+                    continue;
+                };
                 for domain in selector.dns_names.iter().chain(&selector.dns_zones) {
                     let domain = domain.trim_end_matches('.').to_string();
-                    candidates.push((domain, selector.match_labels.clone(), DomainOrigin::Selector));
+                    candidates.push((
+                        domain,
+                        selector.match_labels.clone(),
+                        DomainOrigin::Selector,
+                    ));
                 }
             }
         }
@@ -402,19 +447,29 @@ impl<'a> IssuerPlanner<'a> {
     /// Certificates whose issuerRef names this issuer. A Certificate can use
     /// an Issuer only in its own namespace.
     fn certificates(&self) -> impl Iterator<Item = &'a crate::resources::Certificate> + '_ {
-        self.inventory.certificates.iter().filter(move |certificate| {
-            let reference = &certificate.issuer_ref;
-            let group_ok = reference.group.is_empty() || reference.group == "cert-manager.io";
-            if !group_ok || reference.name != self.issuer.name || reference.kind != self.issuer.kind.as_str() {
-                return false;
-            }
-            match &self.namespace {
-                None => true,
-                Some(namespace) => {
-                    certificate.namespace.as_deref().unwrap_or(&self.opts.default_namespace) == namespace
+        self.inventory
+            .certificates
+            .iter()
+            .filter(move |certificate| {
+                let reference = &certificate.issuer_ref;
+                let group_ok = reference.group.is_empty() || reference.group == "cert-manager.io";
+                if !group_ok
+                    || reference.name != self.issuer.name
+                    || reference.kind != self.issuer.kind.as_str()
+                {
+                    return false;
                 }
-            }
-        })
+                match &self.namespace {
+                    None => true,
+                    Some(namespace) => {
+                        certificate
+                            .namespace
+                            .as_deref()
+                            .unwrap_or(&self.opts.default_namespace)
+                            == namespace
+                    }
+                }
+            })
     }
 
     fn base_job(&self, solver_index: usize, provider_id: &str, domains: Vec<String>) -> CheckJob {
@@ -472,14 +527,19 @@ impl<'a> IssuerPlanner<'a> {
         Finding::error(
             Reason::InvalidConfig,
             Stage::Config,
-            format!("solver {} of {}: {problem}", solver.index, self.display_name()),
+            format!(
+                "solver {} of {}: {problem}",
+                solver.index,
+                self.display_name()
+            ),
         )
         .with_remedy("fix spec.acme.solvers so that each entry sets exactly one of dns01 or http01")
     }
 
     fn no_solver_job(&self, domain: &str, origin: &DomainOrigin) -> CheckJob {
         let mut job = self.base_job(0, NO_PROVIDER, vec![domain.to_string()]);
-        job.context.insert("domainSource".to_string(), origin.describe());
+        job.context
+            .insert("domainSource".to_string(), origin.describe());
         job.config.push(
             Finding::error(
                 Reason::NoSolverForDomain,
@@ -526,14 +586,25 @@ impl<'a> IssuerPlanner<'a> {
                 Finding::error(
                     Reason::InvalidConfig,
                     Stage::Config,
-                    format!("solver {} of {} has a dns01 block without a provider", solver.index, self.display_name()),
+                    format!(
+                        "solver {} of {} has a dns01 block without a provider",
+                        solver.index,
+                        self.display_name()
+                    ),
                 )
-                .with_remedy(format!("add one provider under dns01: {}", crate::decode::DNS01_PROVIDERS.join(", "))),
+                .with_remedy(format!(
+                    "add one provider under dns01: {}",
+                    crate::decode::DNS01_PROVIDERS.join(", ")
+                )),
             );
             return job;
         }
         if normalize_provider_key(provider_key).is_none() {
-            job.config.push(unknown_provider_finding(solver.index, &self.display_name(), provider_key));
+            job.config.push(unknown_provider_finding(
+                solver.index,
+                &self.display_name(),
+                provider_key,
+            ));
             return job;
         }
 
@@ -546,7 +617,13 @@ impl<'a> IssuerPlanner<'a> {
     /// Findings about the solver's own fields: validation problems, a second
     /// provider, an unknown `dns01` key, `cnameStrategy`, selectors that can
     /// never match.
-    fn check_solver_fields(&self, solver: &Solver, cname_strategy: Option<&str>, other_keys: &[String], job: &mut CheckJob) {
+    fn check_solver_fields(
+        &self,
+        solver: &Solver,
+        cname_strategy: Option<&str>,
+        other_keys: &[String],
+        job: &mut CheckJob,
+    ) {
         let name = self.display_name();
         if let Some(invalid) = &solver.invalid {
             job.config.push(self.invalid_finding(solver, invalid));
@@ -558,11 +635,15 @@ impl<'a> IssuerPlanner<'a> {
                     solver.index
                 )
             } else {
-                format!("solver {} of {name} has the unknown field dns01.{key}", solver.index)
+                format!(
+                    "solver {} of {name} has the unknown field dns01.{key}",
+                    solver.index
+                )
             };
             job.config.push(
-                Finding::error(Reason::InvalidConfig, Stage::Config, message)
-                    .with_remedy("keep one provider under dns01 and put others in solvers of their own"),
+                Finding::error(Reason::InvalidConfig, Stage::Config, message).with_remedy(
+                    "keep one provider under dns01 and put others in solvers of their own",
+                ),
             );
         }
         match cname_strategy {
@@ -579,8 +660,14 @@ impl<'a> IssuerPlanner<'a> {
                 .with_remedy("set dns01.cnameStrategy to None or Follow"),
             ),
         }
-        let Some(selector) = &solver.selector else { return };
-        for zone in selector.dns_zones.iter().filter(|zone| zone.ends_with('.') && zone.len() > 1) {
+        let Some(selector) = &solver.selector else {
+            return;
+        };
+        for zone in selector
+            .dns_zones
+            .iter()
+            .filter(|zone| zone.ends_with('.') && zone.len() > 1)
+        {
             job.config.push(
                 Finding::warning(
                     Reason::InvalidConfig,
@@ -593,7 +680,11 @@ impl<'a> IssuerPlanner<'a> {
                 .with_remedy(format!("write {}", zone.trim_end_matches('.'))),
             );
         }
-        for dns_name in selector.dns_names.iter().filter(|name| name.chars().any(|c| c.is_ascii_uppercase())) {
+        for dns_name in selector
+            .dns_names
+            .iter()
+            .filter(|name| name.chars().any(|c| c.is_ascii_uppercase()))
+        {
             job.config.push(
                 Finding::warning(
                     Reason::InvalidConfig,
@@ -643,7 +734,12 @@ impl<'a> IssuerPlanner<'a> {
             })
             .collect();
         let resolution = secrets::resolve(&requests, &self.scope(), self.inventory);
-        self.apply_resolution(&mut job, &resolution.findings, &resolution.context, &resolution.secrets);
+        self.apply_resolution(
+            &mut job,
+            &resolution.findings,
+            &resolution.context,
+            &resolution.secrets,
+        );
         job.credentials = resolution
             .values
             .iter()
@@ -673,7 +769,13 @@ impl<'a> IssuerPlanner<'a> {
         job
     }
 
-    fn apply_resolution(&self, job: &mut CheckJob, findings: &[Finding], context: &BTreeMap<String, String>, secrets: &[String]) {
+    fn apply_resolution(
+        &self,
+        job: &mut CheckJob,
+        findings: &[Finding],
+        context: &BTreeMap<String, String>,
+        secrets: &[String],
+    ) {
         for finding in findings.iter().cloned() {
             job.config.push(finding);
         }
@@ -683,10 +785,16 @@ impl<'a> IssuerPlanner<'a> {
         }
     }
 
-    /// A provider this version cannot check: the Secrets it names are still
-    /// resolved, so a missing Secret or a placeholder value fails the check;
-    /// otherwise the job is a `SKIP`.
-    fn unsupported_job(&self, provider_key: &str, stanza: &Value, webhook: Option<&WebhookSolver>, mut job: CheckJob) -> CheckJob {
+    /// Plans a solver whose provider this version cannot check. The Secrets
+    /// it names are still resolved, so a missing Secret or a placeholder
+    /// value fails the check. Otherwise the job is a `SKIP`.
+    fn unsupported_job(
+        &self,
+        provider_key: &str,
+        stanza: &Value,
+        webhook: Option<&WebhookSolver>,
+        mut job: CheckJob,
+    ) -> CheckJob {
         let requests: Vec<SecretRequest> = match webhook {
             Some(webhook) => webhook
                 .config
@@ -699,13 +807,21 @@ impl<'a> IssuerPlanner<'a> {
                 // route53's secretAccessKeySecretRef only when a name is set).
                 .filter(|request| !request.name.is_empty())
                 .map(|request| SecretRequest {
-                    trimmed_by_cert_manager: secrets::trimmed_by_cert_manager(provider_key, &request.field),
+                    trimmed_by_cert_manager: secrets::trimmed_by_cert_manager(
+                        provider_key,
+                        &request.field,
+                    ),
                     ..request
                 })
                 .collect(),
         };
         let resolution = secrets::resolve(&requests, &self.scope(), self.inventory);
-        self.apply_resolution(&mut job, &resolution.findings, &resolution.context, &resolution.secrets);
+        self.apply_resolution(
+            &mut job,
+            &resolution.findings,
+            &resolution.context,
+            &resolution.secrets,
+        );
         let (fields, prefix) = match webhook {
             Some(webhook) => (webhook.config.as_ref(), "dns01.webhook.config".to_string()),
             None => (Some(stanza), format!("dns01.{provider_key}")),
@@ -746,8 +862,14 @@ impl<'a> IssuerPlanner<'a> {
             let list: Vec<String> = requests
                 .iter()
                 .map(|request| match &request.key {
-                    Some(key) => format!("{}/{} key {key} ({})", self.secret_namespace, request.name, request.field),
-                    None => format!("{}/{} ({})", self.secret_namespace, request.name, request.field),
+                    Some(key) => format!(
+                        "{}/{} key {key} ({})",
+                        self.secret_namespace, request.name, request.field
+                    ),
+                    None => format!(
+                        "{}/{} ({})",
+                        self.secret_namespace, request.name, request.field
+                    ),
                 })
                 .collect();
             format!("it references Secret {}", list.join(", "))
@@ -768,7 +890,10 @@ impl<'a> IssuerPlanner<'a> {
     fn note_ambient_credentials(&self, provider_key: &str, stanza: &Value, job: &mut CheckJob) {
         let has = |key: &str| match stanza.get(key) {
             Some(Value::String(text)) => !text.is_empty(),
-            Some(Value::Object(object)) => object.get("name").and_then(Value::as_str).is_some_and(|name| !name.is_empty()),
+            Some(Value::Object(object)) => object
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| !name.is_empty()),
             _ => false,
         };
         let ambient = match provider_key {
@@ -839,7 +964,12 @@ fn placeholder_fields(value: &Value, path: &str) -> Vec<(String, &'static str)> 
     found
 }
 
-fn collect_placeholders(value: &Value, path: &str, found: &mut Vec<(String, &'static str)>, depth: usize) {
+fn collect_placeholders(
+    value: &Value,
+    path: &str,
+    found: &mut Vec<(String, &'static str)>,
+    depth: usize,
+) {
     if depth > 16 {
         return;
     }
@@ -855,7 +985,9 @@ fn collect_placeholders(value: &Value, path: &str, found: &mut Vec<(String, &'st
                 if is_reference && (key == "name" || key == "key") {
                     continue;
                 }
-                if key.eq_ignore_ascii_case("secretName") || key.eq_ignore_ascii_case("secretNameRef") {
+                if key.eq_ignore_ascii_case("secretName")
+                    || key.eq_ignore_ascii_case("secretNameRef")
+                {
                     continue;
                 }
                 collect_placeholders(child, &format!("{path}.{key}"), found, depth + 1);

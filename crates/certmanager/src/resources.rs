@@ -9,8 +9,8 @@ use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Where an object was read: file name (`<stdin>` for standard input) and
-/// the line of its first content line.
+/// Location of an object: file name (`<stdin>` for standard input) and the
+/// line the object starts on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SourceRef {
     pub file: String,
@@ -46,7 +46,7 @@ pub enum IssuerKind {
 }
 
 impl IssuerKind {
-    /// The Kubernetes kind.
+    /// Returns the Kubernetes kind.
     pub fn as_str(self) -> &'static str {
         match self {
             IssuerKind::Issuer => "Issuer",
@@ -111,8 +111,8 @@ pub struct Solver {
     /// treats differently from an empty one.
     pub selector: Option<Selector>,
     pub kind: SolverKind,
-    /// Why cert-manager's validation rejects this solver, when it does (for
-    /// example both `dns01` and `http01` set).
+    /// Reason cert-manager's validation rejects this solver, when it does
+    /// (for example both `dns01` and `http01` set).
     pub invalid: Option<String>,
 }
 
@@ -151,7 +151,7 @@ pub enum SolverKind {
 }
 
 impl SolverKind {
-    /// The provider key of a DNS-01 solver.
+    /// Returns the provider key of a DNS-01 solver.
     pub fn provider_key(&self) -> Option<&str> {
         match self {
             SolverKind::Dns01 { provider_key, .. } => Some(provider_key),
@@ -235,9 +235,13 @@ impl Secret {
     /// metadata: an owner reference of kind `ExternalSecret`, or the
     /// `reconcile.external-secrets.io/data-hash` annotation ESO writes. The
     /// annotation alone does not name the ExternalSecret, so the Secret's
-    /// name stands in, since ESO's default target is the ExternalSecret's name.
+    /// name is used, because ESO's default target is the ExternalSecret's name.
     pub fn synced_by_external_secret(&self) -> Option<String> {
-        if let Some(owner) = self.owner_references.iter().find(|owner| owner.kind == "ExternalSecret") {
+        if let Some(owner) = self
+            .owner_references
+            .iter()
+            .find(|owner| owner.kind == "ExternalSecret")
+        {
             return Some(owner.name.clone());
         }
         self.annotations
@@ -315,7 +319,7 @@ impl Serialize for SecretBytes {
     }
 }
 
-/// How a Secret's values are protected.
+/// Encryption of a Secret's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Encryption {
     /// Encrypted by Mozilla SOPS (`sops:` block, `ENC[AES256_GCM,…]` values).
@@ -343,7 +347,7 @@ pub struct OwnerReference {
     pub name: String,
 }
 
-/// Which operator creates the Secret.
+/// Kind of object that makes an operator create a Secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ProducerKind {
     /// External Secrets Operator's `ExternalSecret`.
@@ -353,7 +357,7 @@ pub enum ProducerKind {
 }
 
 impl ProducerKind {
-    /// The Kubernetes kind.
+    /// Returns the Kubernetes kind.
     pub fn as_str(self) -> &'static str {
         match self {
             ProducerKind::ExternalSecret => "ExternalSecret",
@@ -390,14 +394,15 @@ pub struct ExternalSecret {
 }
 
 impl ExternalSecret {
-    /// Keys of the Secret it creates, when they are known from the
-    /// manifest alone; `None` when `dataFrom`, `templateFrom` or the
+    /// Returns the keys of the Secret it creates, when the manifest alone
+    /// defines them. Returns `None` when `dataFrom`, `templateFrom` or the
     /// operator decides them at run time.
     pub fn produced_keys(&self) -> Option<Vec<String>> {
         if self.kind != ProducerKind::ExternalSecret || self.template_from {
             return None;
         }
-        let from_data = || -> Option<Vec<String>> { self.data_from.is_empty().then(|| self.data_keys.clone()) };
+        let from_data =
+            || -> Option<Vec<String>> { self.data_from.is_empty().then(|| self.data_keys.clone()) };
         if self.template_keys.is_empty() {
             return from_data();
         }
@@ -451,7 +456,10 @@ mod tests {
 
     #[test]
     fn produced_keys_from_data() {
-        assert_eq!(external_secret().produced_keys(), Some(vec!["token".to_string()]));
+        assert_eq!(
+            external_secret().produced_keys(),
+            Some(vec!["token".to_string()])
+        );
     }
 
     #[test]

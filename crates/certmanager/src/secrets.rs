@@ -24,7 +24,7 @@ pub(crate) struct SecretRequest {
     pub trimmed_by_cert_manager: bool,
 }
 
-/// Where the Secrets of one issuer are read.
+/// Scope of one issuer's Secrets: where cert-manager reads them.
 pub(crate) struct SecretScope<'a> {
     /// `ClusterIssuer x` or `Issuer ns/x`.
     pub issuer: String,
@@ -36,7 +36,7 @@ pub(crate) struct SecretScope<'a> {
     pub offline: bool,
 }
 
-/// What resolving a solver's Secrets found.
+/// Result of resolving a solver's Secrets.
 #[derive(Debug, Default)]
 pub(crate) struct Resolution {
     /// Values by cert-manager field, untrimmed.
@@ -51,7 +51,11 @@ pub(crate) struct Resolution {
 }
 
 /// Resolves every request in the order given.
-pub(crate) fn resolve(requests: &[SecretRequest], scope: &SecretScope<'_>, inventory: &Inventory) -> Resolution {
+pub(crate) fn resolve(
+    requests: &[SecretRequest],
+    scope: &SecretScope<'_>,
+    inventory: &Inventory,
+) -> Resolution {
     let mut resolution = Resolution::default();
     for request in requests {
         resolve_one(request, scope, inventory, &mut resolution);
@@ -63,19 +67,37 @@ fn namespace_of<'s>(namespace: &'s Option<String>, scope: &'s SecretScope<'_>) -
     namespace.as_deref().unwrap_or(scope.default_namespace)
 }
 
-fn resolve_one(request: &SecretRequest, scope: &SecretScope<'_>, inventory: &Inventory, out: &mut Resolution) {
+fn resolve_one(
+    request: &SecretRequest,
+    scope: &SecretScope<'_>,
+    inventory: &Inventory,
+    out: &mut Resolution,
+) {
     let field = &request.field;
     if request.name.is_empty() {
         out.findings.push(
-            Finding::error(Reason::InvalidConfig, Stage::Config, format!("{field}.name is empty"))
-                .with_remedy(format!("set {field}.name to the name of the Secret that holds the credential")),
+            Finding::error(
+                Reason::InvalidConfig,
+                Stage::Config,
+                format!("{field}.name is empty"),
+            )
+            .with_remedy(format!(
+                "set {field}.name to the name of the Secret that holds the credential"
+            )),
         );
         return;
     }
     if request.key.as_deref() == Some("") {
         out.findings.push(
-            Finding::error(Reason::InvalidConfig, Stage::Config, format!("{field}.key is empty"))
-                .with_remedy(format!("set {field}.key to the key inside Secret {} that holds the credential", request.name)),
+            Finding::error(
+                Reason::InvalidConfig,
+                Stage::Config,
+                format!("{field}.key is empty"),
+            )
+            .with_remedy(format!(
+                "set {field}.key to the key inside Secret {} that holds the credential",
+                request.name
+            )),
         );
         return;
     }
@@ -95,12 +117,12 @@ fn resolve_one(request: &SecretRequest, scope: &SecretScope<'_>, inventory: &Inv
     if !out.secrets.contains(&qualified) {
         out.secrets.push(qualified.clone());
     }
-    let found = inventory
-        .secrets
-        .iter()
-        .find(|secret| secret.name == request.name && namespace_of(&secret.namespace, scope) == scope.namespace);
+    let found = inventory.secrets.iter().find(|secret| {
+        secret.name == request.name && namespace_of(&secret.namespace, scope) == scope.namespace
+    });
     let producer = inventory.external_secrets.iter().find(|producer| {
-        producer.target_name == request.name && namespace_of(&producer.namespace, scope) == scope.namespace
+        producer.target_name == request.name
+            && namespace_of(&producer.namespace, scope) == scope.namespace
     });
 
     if let Some(producer) = producer {
@@ -117,14 +139,24 @@ fn link_producer(producer: &ExternalSecret, scope: &SecretScope<'_>, out: &mut R
         ProducerKind::ExternalSecret => "externalSecret",
         ProducerKind::OnePasswordItem => "onePasswordItem",
     };
-    let name = format!("{}/{}", namespace_of(&producer.namespace, scope), producer.name);
+    let name = format!(
+        "{}/{}",
+        namespace_of(&producer.namespace, scope),
+        producer.name
+    );
     out.context.insert(key.to_string(), name);
     if let Some(interval) = &producer.refresh_interval {
-        out.context.insert("refreshInterval".to_string(), interval.clone());
+        out.context
+            .insert("refreshInterval".to_string(), interval.clone());
     }
 }
 
-fn read_value(request: &SecretRequest, secret: &Secret, scope: &SecretScope<'_>, out: &mut Resolution) {
+fn read_value(
+    request: &SecretRequest,
+    secret: &Secret,
+    scope: &SecretScope<'_>,
+    out: &mut Resolution,
+) {
     let field = &request.field;
     let location = format!("Secret {}/{}", scope.namespace, secret.name);
     if !out.context.contains_key("externalSecret") {
@@ -176,7 +208,10 @@ fn encrypted_finding(location: &str, encryption: Encryption) -> Finding {
     Finding::warning(
         Reason::SecretUnavailable,
         Stage::Config,
-        format!("{location} is {}, so its values cannot be read here", encryption.describe()),
+        format!(
+            "{location} is {}, so its values cannot be read here",
+            encryption.describe()
+        ),
     )
     .with_remedy(remedy)
 }
@@ -256,9 +291,16 @@ fn missing_secret(
             Finding::error(
                 Reason::SecretWrongNamespace,
                 Stage::Config,
-                format!("Secret {name} ({field}) is not in {reads_from}; it was found in {}", places.join(" and ")),
+                format!(
+                    "Secret {name} ({field}) is not in {reads_from}; it was found in {}",
+                    places.join(" and ")
+                ),
             )
-            .with_remedy(wrong_namespace_remedy(scope, &other, "move or copy the Secret")),
+            .with_remedy(wrong_namespace_remedy(
+                scope,
+                &other,
+                "move or copy the Secret",
+            )),
         );
         return;
     }
@@ -322,13 +364,22 @@ fn wrong_namespace_remedy(scope: &SecretScope<'_>, found_in: &str, action: &str)
             scope.namespace
         )
     } else {
-        format!("{action} to namespace {}, or use a ClusterIssuer", scope.namespace)
+        format!(
+            "{action} to namespace {}, or use a ClusterIssuer",
+            scope.namespace
+        )
     }
 }
 
-/// The Secret is not in the input, but an operator creates it from an
-/// object that is.
-fn produced_secret(request: &SecretRequest, producer: &ExternalSecret, location: &str, scope: &SecretScope<'_>, out: &mut Resolution) {
+/// Reports a Secret that is not in the input but that an operator creates
+/// from an object that is.
+fn produced_secret(
+    request: &SecretRequest,
+    producer: &ExternalSecret,
+    location: &str,
+    scope: &SecretScope<'_>,
+    out: &mut Resolution,
+) {
     let field = &request.field;
     let producer_name = format!(
         "{} {}/{}",
@@ -375,7 +426,9 @@ fn produced_secret(request: &SecretRequest, producer: &ExternalSecret, location:
             Finding::error(
                 Reason::SecretNotFound,
                 Stage::Config,
-                format!("{location} ({field}) was not found, although {producer_name} should create it"),
+                format!(
+                    "{location} ({field}) was not found, although {producer_name} should create it"
+                ),
             )
             .with_remedy(format!(
                 "check why it was not created: {command} -n {} {} (see its status and events)",
@@ -462,9 +515,11 @@ pub(crate) fn trimmed_by_cert_manager(provider_key: &str, field: &str) -> bool {
     )
 }
 
-/// Returns true when `findings` holds an error.
+/// Returns true when `findings` contains an error.
 pub(crate) fn has_error(findings: &[Finding]) -> bool {
-    findings.iter().any(|finding| finding.severity == Severity::Error)
+    findings
+        .iter()
+        .any(|finding| finding.severity == Severity::Error)
 }
 
 #[cfg(test)]
@@ -497,9 +552,15 @@ mod tests {
 
     #[test]
     fn trimming_follows_cert_manager() {
-        assert!(trimmed_by_cert_manager("route53", "secretAccessKeySecretRef"));
+        assert!(trimmed_by_cert_manager(
+            "route53",
+            "secretAccessKeySecretRef"
+        ));
         assert!(!trimmed_by_cert_manager("route53", "accessKeyIDSecretRef"));
-        assert!(!trimmed_by_cert_manager("azureDNS", "clientSecretSecretRef"));
+        assert!(!trimmed_by_cert_manager(
+            "azureDNS",
+            "clientSecretSecretRef"
+        ));
     }
 
     #[test]
@@ -511,7 +572,15 @@ mod tests {
             vec!["cloudflare-token".into()],
             "it has",
         );
-        assert!(finding.message.contains("cloudflare-token"), "{}", finding.message);
-        assert!(finding.message.contains("placeholder"), "{}", finding.message);
+        assert!(
+            finding.message.contains("cloudflare-token"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.message.contains("placeholder"),
+            "{}",
+            finding.message
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! Solver selection, as cert-manager picks a solver for each domain.
 //!
 //! This follows `Pick()` in cert-manager's `pkg/util/solverpicker` and the
-//! selector matchers in `pkg/controller/acmeorders/selectors`, and the
-//! label helpers of miekg/dns v1.1.72 that they call (`CompareDomainName`,
-//! `CountLabel`), including their quirks: `dnsNames` compare exactly and
-//! case-sensitively, and a `dnsZones` entry with a trailing dot never
-//! matches, because its last label keeps the dot.
+//! selector matchers in `pkg/controller/acmeorders/selectors`. It ports the
+//! miekg/dns label helpers they call (`CompareDomainName`, `CountLabel`,
+//! read at miekg/dns commit fa041eed, after v1.1.72) with their quirks.
+//! `dnsNames` compare exactly and case-sensitively. A `dnsZones` entry with
+//! a trailing dot never matches, because its last label keeps the dot.
 
 use crate::resources::{Selector, Solver, SolverKind};
 use std::collections::BTreeMap;
@@ -24,8 +24,8 @@ impl OfferedChallenges {
         http01: true,
     };
 
-    /// What Let's Encrypt offers for `domain`: only `dns-01` for a wildcard
-    /// name, both types otherwise.
+    /// Returns what Let's Encrypt offers for `domain`: only `dns-01` for a
+    /// wildcard name, both types otherwise.
     pub fn for_domain(domain: &str) -> Self {
         if domain.starts_with("*.") {
             Self {
@@ -46,7 +46,11 @@ impl OfferedChallenges {
 /// the Order. Returns the position in `solvers`, or `None` when no solver
 /// matches (cert-manager: "no configured challenge solvers can be used for
 /// this challenge").
-pub fn pick_solver(solvers: &[Solver], domain: &str, order_labels: &BTreeMap<String, String>) -> Option<usize> {
+pub fn pick_solver(
+    solvers: &[Solver],
+    domain: &str,
+    order_labels: &BTreeMap<String, String>,
+) -> Option<usize> {
     pick_solver_offered(solvers, domain, order_labels, OfferedChallenges::BOTH)
 }
 
@@ -93,7 +97,7 @@ pub fn pick_solver_offered(
     selected.map(|(position, _)| position)
 }
 
-/// How strongly a selector matched.
+/// Match counts of a selector, compared to rank solvers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Counts {
     labels: usize,
@@ -132,7 +136,11 @@ impl Counts {
 }
 
 /// Matches all three parts of a selector; `None` when any part fails.
-fn match_selector(selector: &Selector, domain: &str, labels: &BTreeMap<String, String>) -> Option<Counts> {
+fn match_selector(
+    selector: &Selector,
+    domain: &str,
+    labels: &BTreeMap<String, String>,
+) -> Option<Counts> {
     let labels_matched = if selector.match_labels.is_empty() {
         0
     } else if selector
@@ -205,7 +213,11 @@ fn next_label(name: &[u8], offset: usize) -> (usize, bool) {
     let mut index = offset;
     while index + 1 < name.len() {
         if name[index] == b'.' {
-            let backslashes = name[..index].iter().rev().take_while(|byte| **byte == b'\\').count();
+            let backslashes = name[..index]
+                .iter()
+                .rev()
+                .take_while(|byte| **byte == b'\\')
+                .count();
             if backslashes % 2 == 0 {
                 return (index + 1, false);
             }

@@ -67,7 +67,8 @@ impl<'a> LineMap<'a> {
 
     /// Text of the file line `line` (1-based).
     pub fn line_text(&self, line: usize) -> Option<&'a str> {
-        line.checked_sub(1).and_then(|index| self.text.lines().nth(index))
+        line.checked_sub(1)
+            .and_then(|index| self.text.lines().nth(index))
     }
 }
 
@@ -78,19 +79,28 @@ pub(crate) fn pointer_segment(key: &str) -> String {
 
 /// Returns the first template marker in `text`.
 pub(crate) fn template_marker(text: &str) -> Option<&'static str> {
-    TEMPLATE_MARKERS.iter().copied().find(|marker| text.contains(marker))
+    TEMPLATE_MARKERS
+        .iter()
+        .copied()
+        .find(|marker| text.contains(marker))
 }
 
 /// Returns the first marker that breaks YAML syntax (`{{`, `{%`, `{#`, `<%`).
 fn breaking_template_marker(text: &str) -> Option<&'static str> {
-    TEMPLATE_MARKERS[..4].iter().copied().find(|marker| text.contains(marker))
+    TEMPLATE_MARKERS[..4]
+        .iter()
+        .copied()
+        .find(|marker| text.contains(marker))
 }
 
 /// Parses every document of a YAML or JSON file.
 ///
 /// Text that starts with `{` is read as JSON first, as kubectl does; a
 /// `.json` file that is not valid JSON fails with JSON's error.
-pub(crate) fn parse_documents<'a>(text: &'a str, file: &str) -> Result<Vec<Document<'a>>, LoadError> {
+pub(crate) fn parse_documents<'a>(
+    text: &'a str,
+    file: &str,
+) -> Result<Vec<Document<'a>>, LoadError> {
     let json_file = file.to_ascii_lowercase().ends_with(".json");
     if looks_like_json(text) || json_file {
         match parse_json(text, file) {
@@ -150,8 +160,8 @@ fn parse_json<'a>(text: &'a str, file: &str) -> Result<Vec<Document<'a>>, LoadEr
     Ok(documents)
 }
 
-/// The JSON error without serde_json's "at line L column C" suffix, which
-/// the caller prints itself.
+/// Returns the JSON error without serde_json's "at line L column C"
+/// suffix, which the caller prints itself.
 fn json_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text.rfind(" at line ") {
@@ -272,9 +282,11 @@ impl<'a> Builder<'a> {
         match self.stack.last() {
             None => Some(String::new()),
             Some(Open::List { items, pointer, .. }) => Some(format!("{pointer}/{}", items.len())),
-            Some(Open::Mapping { key: Some(key), pointer, .. }) => {
-                Some(format!("{pointer}/{}", pointer_segment(key)))
-            }
+            Some(Open::Mapping {
+                key: Some(key),
+                pointer,
+                ..
+            }) => Some(format!("{pointer}/{}", pointer_segment(key))),
             Some(Open::Mapping { key: None, .. }) => None,
         }
     }
@@ -332,7 +344,12 @@ impl<'a> Builder<'a> {
                 Ok(())
             }
             Event::SequenceEnd => match self.stack.pop() {
-                Some(Open::List { items, anchor, nodes, .. }) => {
+                Some(Open::List {
+                    items,
+                    anchor,
+                    nodes,
+                    ..
+                }) => {
                     let value = Value::Array(items);
                     if anchor != 0 {
                         self.anchors.insert(anchor, (value.clone(), nodes));
@@ -349,7 +366,8 @@ impl<'a> Builder<'a> {
                     nodes,
                     ..
                 }) => {
-                    apply_merges(&mut entries, merges).map_err(|message| self.syntax_error(mark, message))?;
+                    apply_merges(&mut entries, merges)
+                        .map_err(|message| self.syntax_error(mark, message))?;
                     let value = Value::Object(entries);
                     if anchor != 0 {
                         self.anchors.insert(anchor, (value.clone(), nodes));
@@ -364,7 +382,10 @@ impl<'a> Builder<'a> {
     fn open(&mut self, mark: Marker) -> Result<(), LoadError> {
         self.take_nodes(1, mark)?;
         if self.stack.len() >= MAX_NESTING {
-            return Err(self.syntax_error(mark, &format!("lists and mappings nest deeper than {MAX_NESTING} levels")));
+            return Err(self.syntax_error(
+                mark,
+                &format!("lists and mappings nest deeper than {MAX_NESTING} levels"),
+            ));
         }
         self.record_line(mark);
         Ok(())
@@ -375,7 +396,12 @@ impl<'a> Builder<'a> {
         if self.document_line.is_none() {
             self.document_line = Some(line);
         }
-        if let Some(Open::Mapping { key: Some(_), key_line, .. }) = self.stack.last() {
+        if let Some(Open::Mapping {
+            key: Some(_),
+            key_line,
+            ..
+        }) = self.stack.last()
+        {
             line = *key_line;
         }
         if let Some(pointer) = self.next_pointer() {
@@ -398,7 +424,11 @@ impl<'a> Builder<'a> {
                 });
                 Ok(())
             }
-            Some(Open::List { items, nodes: total, .. }) => {
+            Some(Open::List {
+                items,
+                nodes: total,
+                ..
+            }) => {
                 items.push(value);
                 *total += nodes;
                 Ok(())
@@ -421,7 +451,9 @@ impl<'a> Builder<'a> {
                         }
                         Err(message) => Err(self.syntax_error(mark, message)),
                     },
-                    Some(name) if name == "<<" && matches!(value, Value::Object(_) | Value::Array(_)) => {
+                    Some(name)
+                        if name == "<<" && matches!(value, Value::Object(_) | Value::Array(_)) =>
+                    {
                         merges.push(value);
                         Ok(())
                     }
@@ -443,7 +475,9 @@ fn mapping_key(value: Value) -> Result<String, &'static str> {
         Value::Number(number) => Ok(number.to_string()),
         Value::Bool(flag) => Ok(flag.to_string()),
         Value::Null => Ok("null".to_string()),
-        Value::Array(_) | Value::Object(_) => Err("a mapping key is itself a list or mapping, which JSON cannot represent"),
+        Value::Array(_) | Value::Object(_) => {
+            Err("a mapping key is itself a list or mapping, which JSON cannot represent")
+        }
     }
 }
 
@@ -520,7 +554,11 @@ fn resolve_integer(text: &str) -> Option<Number> {
 fn resolve_float(text: &str) -> Option<f64> {
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
-        return Some(if text.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if text.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     if matches!(text, ".nan" | ".NaN" | ".NAN") {
         return Some(f64::NAN);
@@ -535,7 +573,9 @@ fn resolve_float(text: &str) -> Option<f64> {
     };
     let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
     let mantissa_ok = match fraction {
-        Some(fraction) => digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty()),
+        Some(fraction) => {
+            digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty())
+        }
         None => !whole.is_empty() && digits(whole),
     };
     let exponent_ok = exponent.is_none_or(|exponent| {
@@ -558,7 +598,9 @@ mod tests {
 
     #[test]
     fn scalars_follow_core_schema() {
-        let documents = parse("a: 1\nb: 0x1f\nc: 1.5\nd: yes\ne: ~\nf: \"2\"\ng: True\nh: 1e3\ni: .inf\nj: 1.2.3\n");
+        let documents = parse(
+            "a: 1\nb: 0x1f\nc: 1.5\nd: yes\ne: ~\nf: \"2\"\ng: True\nh: 1e3\ni: .inf\nj: 1.2.3\n",
+        );
         let value = &documents[0].value;
         assert_eq!(value["a"], 1);
         assert_eq!(value["b"], 31);
@@ -590,20 +632,32 @@ mod tests {
 
     #[test]
     fn lines_recorded_by_pointer() {
-        let documents = parse("# c\n---\nkind: X\nspec:\n  acme:\n    solvers:\n      - dns01: {}\n");
+        let documents =
+            parse("# c\n---\nkind: X\nspec:\n  acme:\n    solvers:\n      - dns01: {}\n");
         let lines = &documents[0].lines;
         assert_eq!(documents[0].line, 3);
         assert_eq!(lines.locate("/spec/acme/solvers"), Some(6));
         assert_eq!(lines.locate("/spec/acme/solvers/0"), Some(7));
         assert_eq!(lines.locate("/spec/acme/solvers/0/dns01"), Some(7));
-        assert_eq!(lines.locate("/spec/acme/solvers/0/dns01/cloudflare"), Some(7));
+        assert_eq!(
+            lines.locate("/spec/acme/solvers/0/dns01/cloudflare"),
+            Some(7)
+        );
     }
 
     #[test]
     fn documents_split_with_lines() {
         let documents = parse("a: 1\n---\nb: 2\n...\n---\n# empty\n---\nc: 3\n");
         let values: Vec<&Value> = documents.iter().map(|d| &d.value).collect();
-        assert_eq!(values, [&serde_json::json!({"a": 1}), &serde_json::json!({"b": 2}), &Value::Null, &serde_json::json!({"c": 3})]);
+        assert_eq!(
+            values,
+            [
+                &serde_json::json!({"a": 1}),
+                &serde_json::json!({"b": 2}),
+                &Value::Null,
+                &serde_json::json!({"c": 3})
+            ]
+        );
         assert_eq!(documents[1].line, 3);
         assert_eq!(documents[3].line, 8);
     }

@@ -24,17 +24,82 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "---\n", "...\n", "- ", ": ", "\n", "  ", "    ", "{", "}", "[", "]", ",", "\"", "'", "|\n", ">-\n", "&a ", "*a",
-    "&b ", "*b", "<<: ", "!tag ", "!!str ", "%YAML 1.2\n", "# c\n", "\t", "\r\n", "?", "\\", "{{ .Values.x }}", "${X}",
-    "apiVersion: v1\n", "apiVersion: cert-manager.io/v1\n", "apiVersion: certmanager.k8s.io/v1alpha1\n",
-    "kind: ClusterIssuer\n", "kind: Issuer\n", "kind: Secret\n", "kind: List\n", "kind: Certificate\n",
-    "kind: ExternalSecret\n", "apiVersion: external-secrets.io/v1\n", "kind: SealedSecret\n",
-    "apiVersion: bitnami.com/v1alpha1\n", "metadata:\n", "  name: x\n", "  namespace: cert-manager\n", "spec:\n",
-    "  acme:\n", "    solvers:\n", "    - dns01:\n", "        cloudflare:\n", "          apiTokenSecretRef: {name: x, key: k}\n",
-    "        webhook: {solverName: s, config: {secretName: x}}\n", "      selector: {dnsZones: [example.com], dnsNames: ['*.example.com']}\n",
-    "items:\n", "data:\n", "  k: aGVsbG8=\n", "  k: <X>\n", "stringData:\n", "  k: v\n", "dnsNames: [a.example.com]\n",
-    "issuerRef: {name: x, kind: ClusterIssuer}\n", "dns01:\n", "providers:\n", "- name: p\n", "  route53: {}\n", "0x1F", "1e9",
-    "~", "null", "true", ".nan", "-", "😀", "\u{feff}", "é",
+    "---\n",
+    "...\n",
+    "- ",
+    ": ",
+    "\n",
+    "  ",
+    "    ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "\"",
+    "'",
+    "|\n",
+    ">-\n",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "<<: ",
+    "!tag ",
+    "!!str ",
+    "%YAML 1.2\n",
+    "# c\n",
+    "\t",
+    "\r\n",
+    "?",
+    "\\",
+    "{{ .Values.x }}",
+    "${X}",
+    "apiVersion: v1\n",
+    "apiVersion: cert-manager.io/v1\n",
+    "apiVersion: certmanager.k8s.io/v1alpha1\n",
+    "kind: ClusterIssuer\n",
+    "kind: Issuer\n",
+    "kind: Secret\n",
+    "kind: List\n",
+    "kind: Certificate\n",
+    "kind: ExternalSecret\n",
+    "apiVersion: external-secrets.io/v1\n",
+    "kind: SealedSecret\n",
+    "apiVersion: bitnami.com/v1alpha1\n",
+    "metadata:\n",
+    "  name: x\n",
+    "  namespace: cert-manager\n",
+    "spec:\n",
+    "  acme:\n",
+    "    solvers:\n",
+    "    - dns01:\n",
+    "        cloudflare:\n",
+    "          apiTokenSecretRef: {name: x, key: k}\n",
+    "        webhook: {solverName: s, config: {secretName: x}}\n",
+    "      selector: {dnsZones: [example.com], dnsNames: ['*.example.com']}\n",
+    "items:\n",
+    "data:\n",
+    "  k: aGVsbG8=\n",
+    "  k: <X>\n",
+    "stringData:\n",
+    "  k: v\n",
+    "dnsNames: [a.example.com]\n",
+    "issuerRef: {name: x, kind: ClusterIssuer}\n",
+    "dns01:\n",
+    "providers:\n",
+    "- name: p\n",
+    "  route53: {}\n",
+    "0x1F",
+    "1e9",
+    "~",
+    "null",
+    "true",
+    ".nan",
+    "-",
+    "😀",
+    "\u{feff}",
+    "é",
 ];
 
 /// Inputs per random test; `ACME_TOKEN_FUZZ_ITERATIONS` raises it for a
@@ -51,7 +116,11 @@ fn check(input: &[u8]) {
         for offline in [false, true] {
             let opts = PlanOptions {
                 offline,
-                domains: if offline { vec!["*.example.com".into()] } else { Vec::new() },
+                domains: if offline {
+                    vec!["*.example.com".into()]
+                } else {
+                    Vec::new()
+                },
                 ..PlanOptions::default()
             };
             let planned = plan(&inventory, &opts);
@@ -94,11 +163,44 @@ fn yaml_token_soup_never_panics() {
 fn wrong_types_never_panic() {
     let template = "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: NAME\n  namespace: NS\nspec:\n  acme:\n    email: EMAIL\n    privateKeySecretRef: PKREF\n    solvers:\n      - selector: SELECTOR\n        dns01:\n          cnameStrategy: CNAME\n          cloudflare: STANZA\n      - selector:\n          dnsZones: ZONES\n          dnsNames: NAMES\n          matchLabels: LABELS\n        dns01:\n          webhook:\n            groupName: GROUP\n            solverName: SOLVER\n            config: CONFIG\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations: ANNOTATIONS\n  ownerReferences: OWNERS\ndata: DATA\nstringData: STRINGDATA\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: e}\nspec:\n  target: TARGET\n  data: ESDATA\n  dataFrom: ESFROM\n  refreshInterval: REFRESH\n---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c, labels: CLABELS}\nspec:\n  dnsNames: CNAMES\n  commonName: CN\n  issuerRef: IREF\n";
     let placeholders = [
-        "NAME", "NS", "EMAIL", "PKREF", "SELECTOR", "CNAME", "STANZA", "ZONES", "NAMES", "LABELS", "GROUP", "SOLVER",
-        "CONFIG", "ANNOTATIONS", "OWNERS", "DATA", "STRINGDATA", "TARGET", "ESDATA", "ESFROM", "REFRESH", "CLABELS",
-        "CNAMES", "CN", "IREF",
+        "NAME",
+        "NS",
+        "EMAIL",
+        "PKREF",
+        "SELECTOR",
+        "CNAME",
+        "STANZA",
+        "ZONES",
+        "NAMES",
+        "LABELS",
+        "GROUP",
+        "SOLVER",
+        "CONFIG",
+        "ANNOTATIONS",
+        "OWNERS",
+        "DATA",
+        "STRINGDATA",
+        "TARGET",
+        "ESDATA",
+        "ESFROM",
+        "REFRESH",
+        "CLABELS",
+        "CNAMES",
+        "CN",
+        "IREF",
     ];
-    let values = ["5", "\"abc\"", "[]", "[1, [2]]", "{}", "{a: {b: 1}}", "null", "true", "[{name: x, key: y}]", "{name: x, key: y}"];
+    let values = [
+        "5",
+        "\"abc\"",
+        "[]",
+        "[1, [2]]",
+        "{}",
+        "{a: {b: 1}}",
+        "null",
+        "true",
+        "[{name: x, key: y}]",
+        "{name: x, key: y}",
+    ];
     for placeholder in placeholders {
         for value in values {
             let mut text = template.to_string();
@@ -114,7 +216,10 @@ fn wrong_types_never_panic() {
 #[test]
 fn truncated_fixtures_never_panic() {
     let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut names: Vec<_> = std::fs::read_dir(&directory).unwrap().map(|entry| entry.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
     names.sort();
     for path in names {
         let bytes = std::fs::read(&path).unwrap();

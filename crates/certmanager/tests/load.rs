@@ -3,8 +3,8 @@
 mod common;
 
 use acme_token_certmanager::{
-    load_bytes, load_paths, load_str, Encryption, IssuerKind, LoadError, ProducerKind, SecretData, SolverKind,
-    MAX_FILE_BYTES,
+    load_bytes, load_paths, load_str, Encryption, IssuerKind, LoadError, ProducerKind, SecretData,
+    SolverKind, MAX_FILE_BYTES,
 };
 use acme_token_core::{Reason, Severity};
 use common::{fixture_path, load, load_fixture};
@@ -18,16 +18,29 @@ fn provider_keys(inventory: &acme_token_certmanager::Inventory, issuer: usize) -
 }
 
 fn notice_messages(inventory: &acme_token_certmanager::Inventory) -> Vec<String> {
-    inventory.notices.iter().map(|notice| notice.message.clone()).collect()
+    inventory
+        .notices
+        .iter()
+        .map(|notice| notice.message.clone())
+        .collect()
 }
 
 #[test]
 fn versions_all_read() {
     let inventory = load_fixture("api-versions.yaml");
-    let versions: Vec<&str> = inventory.issuers.iter().map(|i| i.api_version.as_str()).collect();
+    let versions: Vec<&str> = inventory
+        .issuers
+        .iter()
+        .map(|i| i.api_version.as_str())
+        .collect();
     assert_eq!(
         versions,
-        ["cert-manager.io/v1", "cert-manager.io/v1beta1", "cert-manager.io/v1alpha3", "cert-manager.io/v1alpha2"]
+        [
+            "cert-manager.io/v1",
+            "cert-manager.io/v1beta1",
+            "cert-manager.io/v1alpha3",
+            "cert-manager.io/v1alpha2"
+        ]
     );
     for issuer in &inventory.issuers {
         assert_eq!(issuer.solvers.len(), 1, "{}", issuer.name);
@@ -49,7 +62,10 @@ fn versions_old_ones_noted() {
 #[test]
 fn sources_name_file_and_line() {
     let inventory = load_fixture("api-versions.yaml");
-    assert!(inventory.issuers[0].source.file.ends_with("api-versions.yaml"));
+    assert!(inventory.issuers[0]
+        .source
+        .file
+        .ends_with("api-versions.yaml"));
     assert_eq!(inventory.issuers[0].source.line, 2);
     assert_eq!(inventory.issuers[1].source.line, 15);
 }
@@ -100,11 +116,23 @@ fn anchors_follow_yaml_rules() {
         .solvers
         .iter()
         .map(|solver| match &solver.kind {
-            SolverKind::Dns01 { stanza, .. } => stanza["apiTokenSecretRef"]["name"].as_str().unwrap().to_string(),
+            SolverKind::Dns01 { stanza, .. } => stanza["apiTokenSecretRef"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string(),
             other => panic!("unexpected {other:?}"),
         })
         .collect();
-    assert_eq!(names, ["first-token", "first-token", "second-token", "second-token", "second-token"]);
+    assert_eq!(
+        names,
+        [
+            "first-token",
+            "first-token",
+            "second-token",
+            "second-token",
+            "second-token"
+        ]
+    );
 }
 
 #[test]
@@ -150,13 +178,20 @@ const SECRET_DOC: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  
 fn multidoc_leading_separator_and_comments() {
     let text = format!("# header comment\n---\n{SECRET_DOC}---\n# between\n{SECRET_DOC}");
     let inventory = load(&text);
-    assert_eq!(inventory.secrets.len(), 1, "duplicates collapse to the later one");
+    assert_eq!(
+        inventory.secrets.len(),
+        1,
+        "duplicates collapse to the later one"
+    );
     assert_eq!(inventory.secrets[0].source.line, 12);
 }
 
 #[test]
 fn multidoc_crlf_trailing_spaces_no_final_newline() {
-    let text = format!("---   \r\n{}---\r\napiVersion: v1  \r\nkind: Secret\r\nmetadata: {{name: t}}", SECRET_DOC.replace('\n', "  \r\n"));
+    let text = format!(
+        "---   \r\n{}---\r\napiVersion: v1  \r\nkind: Secret\r\nmetadata: {{name: t}}",
+        SECRET_DOC.replace('\n', "  \r\n")
+    );
     let inventory = load(&text);
     assert_eq!(inventory.secrets.len(), 2);
     let SecretData::Value { bytes, .. } = &inventory.secrets[0].data["token"] else {
@@ -201,16 +236,26 @@ fn shared_account_key_warned() {
         .find(|notice| notice.message.contains("shared-account"))
         .expect("warning about the shared key");
     assert_eq!(notice.severity, Severity::Warning);
-    assert!(notice.message.contains("staging, production"), "{}", notice.message);
+    assert!(
+        notice.message.contains("staging, production"),
+        "{}",
+        notice.message
+    );
 }
 
 #[test]
 fn issuer_without_namespace_defaulted() {
     let inventory = load_fixture("scope-notices.yaml").with_default_namespace("team-a");
-    let issuer = inventory.issuers.iter().find(|i| i.name == "no-namespace").unwrap();
+    let issuer = inventory
+        .issuers
+        .iter()
+        .find(|i| i.name == "no-namespace")
+        .unwrap();
     assert_eq!(issuer.namespace.as_deref(), Some("team-a"));
     assert!(issuer.namespace_defaulted);
-    assert!(notice_messages(&inventory).iter().any(|m| m.contains("team-a")));
+    assert!(notice_messages(&inventory)
+        .iter()
+        .any(|m| m.contains("team-a")));
 }
 
 fn load_error(name: &str) -> LoadError {
@@ -250,7 +295,11 @@ fn template_that_parses_loads() {
         .iter()
         .find(|notice| notice.reason == Reason::PlaceholderUnexpanded)
         .expect("placeholder email noticed");
-    assert!(email.message.contains("spec.acme.email"), "{}", email.message);
+    assert!(
+        email.message.contains("spec.acme.email"),
+        "{}",
+        email.message
+    );
 }
 
 #[test]
@@ -267,7 +316,10 @@ fn kustomize_partials_load() {
     assert_eq!(inventory.issuers.len(), 3);
     assert!(inventory.issuers[0].solvers.is_empty());
     assert_eq!(inventory.issuers[1].solvers.len(), 1);
-    assert!(matches!(inventory.issuers[2].solvers[0].kind, SolverKind::Http01));
+    assert!(matches!(
+        inventory.issuers[2].solvers[0].kind,
+        SolverKind::Http01
+    ));
 }
 
 #[test]
@@ -275,8 +327,16 @@ fn helm_values_noticed() {
     let inventory = load_fixture("helm-values.yaml");
     assert!(inventory.issuers.is_empty());
     assert_eq!(inventory.notices.len(), 1);
-    assert!(inventory.notices[0].message.contains("helm-values.yaml:2"), "{}", inventory.notices[0].message);
-    assert!(inventory.notices[0].message.contains("clusterIssuers"), "{}", inventory.notices[0].message);
+    assert!(
+        inventory.notices[0].message.contains("helm-values.yaml:2"),
+        "{}",
+        inventory.notices[0].message
+    );
+    assert!(
+        inventory.notices[0].message.contains("clusterIssuers"),
+        "{}",
+        inventory.notices[0].message
+    );
 }
 
 #[test]
@@ -284,21 +344,35 @@ fn helmrelease_noticed() {
     let inventory = load_fixture("helmrelease.yaml");
     assert!(inventory.issuers.is_empty());
     assert_eq!(inventory.notices.len(), 1);
-    assert!(inventory.notices[0].message.contains("HelmRelease flux-system/issuers"), "{}", inventory.notices[0].message);
+    assert!(
+        inventory.notices[0]
+            .message
+            .contains("HelmRelease flux-system/issuers"),
+        "{}",
+        inventory.notices[0].message
+    );
     assert_eq!(inventory.notices[0].severity, Severity::Info);
 }
 
 #[test]
 fn webhook_fields_kept() {
     let inventory = load_fixture("webhooks.yaml");
-    let SolverKind::Dns01 { provider_key, webhook, .. } = &inventory.issuers[0].solvers[0].kind else {
+    let SolverKind::Dns01 {
+        provider_key,
+        webhook,
+        ..
+    } = &inventory.issuers[0].solvers[0].kind
+    else {
         panic!("expected dns01");
     };
     let webhook = webhook.as_ref().unwrap();
     assert_eq!(provider_key, "webhook");
     assert_eq!(webhook.group_name, "acme.example.com");
     assert_eq!(webhook.solver_name, "godaddy");
-    assert_eq!(webhook.config.as_ref().unwrap()["apiKeySecretRef"]["name"], "godaddy-key");
+    assert_eq!(
+        webhook.config.as_ref().unwrap()["apiKeySecretRef"]["name"],
+        "godaddy-key"
+    );
 }
 
 #[test]
@@ -314,15 +388,29 @@ fn webhook_without_config() {
 fn secret_invalid_base64_kept_undecodable() {
     let inventory = load_fixture("secret-shapes.yaml");
     let secret = &inventory.secrets[0];
-    assert!(matches!(secret.data["token"], SecretData::Undecodable { .. }));
-    assert!(matches!(secret.data["other"], SecretData::Undecodable { .. }));
+    assert!(matches!(
+        secret.data["token"],
+        SecretData::Undecodable { .. }
+    ));
+    assert!(matches!(
+        secret.data["other"],
+        SecretData::Undecodable { .. }
+    ));
 }
 
 #[test]
 fn secret_string_data_overrides_data() {
     let inventory = load_fixture("secret-shapes.yaml");
-    let secret = inventory.secrets.iter().find(|s| s.name == "overridden").unwrap();
-    let SecretData::Value { bytes, from_string_data } = &secret.data["token"] else {
+    let secret = inventory
+        .secrets
+        .iter()
+        .find(|s| s.name == "overridden")
+        .unwrap();
+    let SecretData::Value {
+        bytes,
+        from_string_data,
+    } = &secret.data["token"]
+    else {
         panic!("expected a value");
     };
     assert_eq!(bytes.expose(), b"new-value-from-string-data");
@@ -332,18 +420,34 @@ fn secret_string_data_overrides_data() {
 #[test]
 fn secret_eso_metadata_kept() {
     let inventory = load_fixture("secret-shapes.yaml");
-    let secret = inventory.secrets.iter().find(|s| s.name == "synced").unwrap();
-    assert_eq!(secret.synced_by_external_secret().as_deref(), Some("cloudflare-sync"));
+    let secret = inventory
+        .secrets
+        .iter()
+        .find(|s| s.name == "synced")
+        .unwrap();
+    assert_eq!(
+        secret.synced_by_external_secret().as_deref(),
+        Some("cloudflare-sync")
+    );
     assert_eq!(secret.owner_references[0].kind, "ExternalSecret");
 }
 
 #[test]
 fn encrypted_secrets_recognised() {
     let inventory = load_fixture("encrypted.yaml");
-    assert_eq!(inventory.secrets[0].encryption, Some(Encryption::SealedSecret));
+    assert_eq!(
+        inventory.secrets[0].encryption,
+        Some(Encryption::SealedSecret)
+    );
     assert_eq!(inventory.secrets[1].encryption, Some(Encryption::Sops));
-    assert!(matches!(inventory.secrets[0].data["token"], SecretData::Encrypted));
-    assert!(matches!(inventory.secrets[1].data["token"], SecretData::Encrypted));
+    assert!(matches!(
+        inventory.secrets[0].data["token"],
+        SecretData::Encrypted
+    ));
+    assert!(matches!(
+        inventory.secrets[1].data["token"],
+        SecretData::Encrypted
+    ));
 }
 
 #[test]
@@ -360,7 +464,10 @@ fn external_secret_fields() {
     let sync = &inventory.external_secrets[0];
     assert_eq!(sync.target_name, "cf-from-vault");
     assert_eq!(sync.refresh_interval.as_deref(), Some("1h"));
-    assert_eq!(sync.secret_store.as_deref(), Some("ClusterSecretStore/vault"));
+    assert_eq!(
+        sync.secret_store.as_deref(),
+        Some("ClusterSecretStore/vault")
+    );
     assert_eq!(sync.produced_keys(), Some(vec!["token".to_string()]));
 }
 
@@ -401,13 +508,25 @@ fn certificates_read() {
 #[test]
 fn directory_walked_in_order() {
     let directory = tempfile::tempdir().unwrap();
-    std::fs::write(directory.path().join("b.yaml"), SECRET_DOC.replace("name: s", "name: b")).unwrap();
-    std::fs::write(directory.path().join("a.yml"), SECRET_DOC.replace("name: s", "name: a")).unwrap();
+    std::fs::write(
+        directory.path().join("b.yaml"),
+        SECRET_DOC.replace("name: s", "name: b"),
+    )
+    .unwrap();
+    std::fs::write(
+        directory.path().join("a.yml"),
+        SECRET_DOC.replace("name: s", "name: a"),
+    )
+    .unwrap();
     std::fs::write(directory.path().join("notes.txt"), "not: read").unwrap();
     std::fs::create_dir(directory.path().join(".git")).unwrap();
     std::fs::write(directory.path().join(".git/c.yaml"), "{{ broken").unwrap();
     std::fs::create_dir(directory.path().join("sub")).unwrap();
-    std::fs::write(directory.path().join("sub/c.json"), r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"c"}}"#).unwrap();
+    std::fs::write(
+        directory.path().join("sub/c.json"),
+        r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"c"}}"#,
+    )
+    .unwrap();
 
     let inventory = load_paths(&[directory.path().to_path_buf()]).unwrap();
     let names: Vec<&str> = inventory.secrets.iter().map(|s| s.name.as_str()).collect();
@@ -424,14 +543,21 @@ fn directory_symlink_loop_skipped() {
 
     let inventory = load_paths(&[directory.path().to_path_buf()]).unwrap();
     assert_eq!(inventory.secrets.len(), 1);
-    assert!(notice_messages(&inventory).iter().any(|m| m.contains("symbolic link")));
+    assert!(notice_messages(&inventory)
+        .iter()
+        .any(|m| m.contains("symbolic link")));
 }
 
 #[test]
 fn missing_path_names_file() {
     let error = load_paths(&["/nonexistent/issuers.yaml".into()]).unwrap_err();
     assert!(matches!(error, LoadError::Io { .. }), "{error:?}");
-    assert!(error.to_string().starts_with("/nonexistent/issuers.yaml: failed to read"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("/nonexistent/issuers.yaml: failed to read"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -443,28 +569,43 @@ fn large_file_rejected_quickly() {
 
     let started = std::time::Instant::now();
     let error = load_paths(&[path]).unwrap_err();
-    assert!(matches!(error, LoadError::TooLarge { size, .. } if size == 50 * 1024 * 1024), "{error:?}");
+    assert!(
+        matches!(error, LoadError::TooLarge { size, .. } if size == 50 * 1024 * 1024),
+        "{error:?}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
-    assert!(error.to_string().contains(&MAX_FILE_BYTES.to_string()), "{error}");
+    assert!(
+        error.to_string().contains(&MAX_FILE_BYTES.to_string()),
+        "{error}"
+    );
 }
 
 #[test]
 fn large_bytes_rejected() {
     let bytes = vec![b' '; MAX_FILE_BYTES as usize + 1];
-    assert!(matches!(load_bytes(&bytes, "big"), Err(LoadError::TooLarge { .. })));
+    assert!(matches!(
+        load_bytes(&bytes, "big"),
+        Err(LoadError::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn nul_byte_rejected_with_line() {
     let error = load_bytes(b"apiVersion: v1\nkind: Secret\n\0\0\0", "dump.yaml").unwrap_err();
-    assert!(matches!(error, LoadError::Binary { line: 3, .. }), "{error:?}");
+    assert!(
+        matches!(error, LoadError::Binary { line: 3, .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().starts_with("dump.yaml:3:"), "{error}");
 }
 
 #[test]
 fn invalid_utf8_rejected_with_line() {
     let error = load_bytes(b"a: 1\nb: \xff\xfe\xfd\n", "latin.yaml").unwrap_err();
-    assert!(matches!(error, LoadError::Binary { line: 2, .. }), "{error:?}");
+    assert!(
+        matches!(error, LoadError::Binary { line: 2, .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("UTF-8"), "{error}");
 }
 
@@ -476,16 +617,37 @@ fn utf16_rejected_with_hint() {
 
 #[test]
 fn malformed_yaml_names_line() {
-    let error = load_str("apiVersion: v1\nkind: Secret\nmetadata:\n  name: [unclosed\n", "bad.yaml").unwrap_err();
-    assert!(matches!(error, LoadError::Syntax { format: "YAML", .. }), "{error:?}");
+    let error = load_str(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: [unclosed\n",
+        "bad.yaml",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, LoadError::Syntax { format: "YAML", .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().starts_with("bad.yaml:"), "{error}");
     assert!(!error.to_string().contains(" at line "), "{error}");
 }
 
 #[test]
 fn malformed_json_names_line() {
-    let error = load_str("{\n  \"kind\": \"Secret\",\n  \"metadata\": \n}\n", "bad.json").unwrap_err();
-    assert!(matches!(error, LoadError::Syntax { format: "JSON", line: 4, .. }), "{error:?}");
+    let error = load_str(
+        "{\n  \"kind\": \"Secret\",\n  \"metadata\": \n}\n",
+        "bad.json",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            LoadError::Syntax {
+                format: "JSON",
+                line: 4,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -502,7 +664,8 @@ struct TypeCase {
     line: usize,
 }
 
-const ISSUER_HEAD: &str = "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: x\nspec:\n  acme:\n";
+const ISSUER_HEAD: &str =
+    "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: x\nspec:\n  acme:\n";
 
 #[test]
 fn wrong_types_rejected() {
@@ -574,20 +737,31 @@ fn wrong_type_from_template_hints() {
 
 #[test]
 fn secret_data_number_rejected() {
-    let error = load_str("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  port: 8080\n", "s.yaml")
-        .unwrap_err();
-    assert!(matches!(&error, LoadError::FieldType { path, .. } if path == "stringData.port"), "{error:?}");
+    let error = load_str(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  port: 8080\n",
+        "s.yaml",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, LoadError::FieldType { path, .. } if path == "stringData.port"),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn missing_name_rejected() {
     let error = load_str("apiVersion: v1\nkind: Secret\nmetadata: {}\n", "s.yaml").unwrap_err();
-    assert!(matches!(&error, LoadError::FieldType { path, found: "nothing", .. } if path == "metadata.name"), "{error:?}");
+    assert!(
+        matches!(&error, LoadError::FieldType { path, found: "nothing", .. } if path == "metadata.name"),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn billion_laughs_fails_fast() {
-    let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut text = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
     for pair in names.windows(2) {
         let (previous, next) = (pair[0], pair[1]);
@@ -623,7 +797,9 @@ fn deep_nesting_rejected() {
 
 #[test]
 fn unknown_kinds_ignored() {
-    let inventory = load("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: \"x\"}\n");
+    let inventory = load(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: \"x\"}\n",
+    );
     assert!(inventory.issuers.is_empty());
     assert!(inventory.notices.is_empty());
 }
@@ -632,16 +808,23 @@ fn unknown_kinds_ignored() {
 fn scalar_document_noticed() {
     let inventory = load("just a string\n");
     assert_eq!(inventory.notices.len(), 1);
-    assert!(inventory.notices[0].message.contains("not a Kubernetes object"));
+    assert!(inventory.notices[0]
+        .message
+        .contains("not a Kubernetes object"));
 }
 
 #[test]
 fn duplicate_issuer_keeps_later() {
     let issuer = "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: dup}\nspec: {acme: {solvers: []}}\n";
-    let inventory = load(&format!("{issuer}---\n{}", issuer.replace("solvers: []", "solvers: [{http01: {}}]")));
+    let inventory = load(&format!(
+        "{issuer}---\n{}",
+        issuer.replace("solvers: []", "solvers: [{http01: {}}]")
+    ));
     assert_eq!(inventory.issuers.len(), 1);
     assert_eq!(inventory.issuers[0].solvers.len(), 1);
-    assert!(notice_messages(&inventory).iter().any(|m| m.contains("defined again")));
+    assert!(notice_messages(&inventory)
+        .iter()
+        .any(|m| m.contains("defined again")));
 }
 
 #[test]
@@ -649,7 +832,9 @@ fn last_applied_annotation_dropped() {
     let inventory = load(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{}}'\n    team: dns\n",
     );
-    assert!(!inventory.secrets[0].annotations.contains_key("kubectl.kubernetes.io/last-applied-configuration"));
+    assert!(!inventory.secrets[0]
+        .annotations
+        .contains_key("kubectl.kubernetes.io/last-applied-configuration"));
     assert_eq!(inventory.secrets[0].annotations["team"], "dns");
 }
 
@@ -661,12 +846,19 @@ fn solver_with_both_types_invalid() {
 
 #[test]
 fn null_provider_is_no_provider() {
-    let inventory = load(&format!("{ISSUER_HEAD}    solvers:\n      - dns01:\n          route53:\n"));
-    assert_eq!(inventory.issuers[0].solvers[0].kind.provider_key(), Some(""));
+    let inventory = load(&format!(
+        "{ISSUER_HEAD}    solvers:\n      - dns01:\n          route53:\n"
+    ));
+    assert_eq!(
+        inventory.issuers[0].solvers[0].kind.provider_key(),
+        Some("")
+    );
 }
 
 #[test]
 fn custom_tags_dropped() {
-    let inventory = load("apiVersion: v1\nkind: Secret\nmetadata: {name: !Ref s}\nstringData: {token: !Sub abc}\n");
+    let inventory = load(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: !Ref s}\nstringData: {token: !Sub abc}\n",
+    );
     assert_eq!(inventory.secrets[0].name, "s");
 }

@@ -16,12 +16,19 @@ fn b64(bytes: &[u8]) -> String {
 
 /// Every form of the canary that must not leak: itself and its base64.
 fn forbidden() -> Vec<String> {
-    vec![CANARY.to_string(), b64(CANARY.as_bytes()), b64(format!("{CANARY}-long-token-value").as_bytes())]
+    vec![
+        CANARY.to_string(),
+        b64(CANARY.as_bytes()),
+        b64(format!("{CANARY}-long-token-value").as_bytes()),
+    ]
 }
 
 fn assert_clean(what: &str, text: &str) {
     for form in forbidden() {
-        assert!(!text.contains(&form), "{what} leaks the canary ({form}):\n{text}");
+        assert!(
+            !text.contains(&form),
+            "{what} leaks the canary ({form}):\n{text}"
+        );
     }
 }
 
@@ -77,7 +84,10 @@ fn canary_absent_from_inventory() {
     assert_eq!(inventory.secrets.len(), 9);
     assert_clean("Inventory Debug", &format!("{inventory:?}"));
     assert_clean("Inventory Debug (pretty)", &format!("{inventory:#?}"));
-    assert_clean("Inventory JSON", &serde_json::to_string(&inventory).unwrap());
+    assert_clean(
+        "Inventory JSON",
+        &serde_json::to_string(&inventory).unwrap(),
+    );
 }
 
 #[test]
@@ -93,12 +103,21 @@ fn canary_absent_from_plan() {
         assert_clean("Planned Debug", &format!("{planned:#?}"));
         for job in &planned.jobs {
             assert_clean("config JSON", &serde_json::to_string(&job.config).unwrap());
-            assert_clean("config findings JSON", &serde_json::to_string(&job.config.findings).unwrap());
+            assert_clean(
+                "config findings JSON",
+                &serde_json::to_string(&job.config.findings).unwrap(),
+            );
             assert_clean("skip JSON", &serde_json::to_string(&job.skip).unwrap());
-            assert_clean("credentials JSON", &serde_json::to_string(&job.credentials).unwrap());
+            assert_clean(
+                "credentials JSON",
+                &serde_json::to_string(&job.credentials).unwrap(),
+            );
             assert_clean("context", &format!("{:?}", job.context));
         }
-        assert_clean("notices JSON", &serde_json::to_string(&planned.notices).unwrap());
+        assert_clean(
+            "notices JSON",
+            &serde_json::to_string(&planned.notices).unwrap(),
+        );
     }
 }
 
@@ -109,7 +128,13 @@ fn canary_paths_all_exercised() {
     let first: Vec<Option<acme_token_core::Reason>> = planned
         .jobs
         .iter()
-        .map(|job| job.config.findings.first().map(|f| f.reason).or(job.skip.as_ref().map(|s| s.reason)))
+        .map(|job| {
+            job.config
+                .findings
+                .first()
+                .map(|f| f.reason)
+                .or(job.skip.as_ref().map(|s| s.reason))
+        })
         .collect();
     assert_eq!(
         first,
@@ -134,10 +159,16 @@ fn canary_absent_from_report() {
         offline: true,
         ..RunSettings::default()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let entries = runtime.block_on(run_checks(planned.jobs, &settings));
     assert_eq!(entries.len(), 9);
-    assert_clean("report entries JSON", &serde_json::to_string(&entries).unwrap());
+    assert_clean(
+        "report entries JSON",
+        &serde_json::to_string(&entries).unwrap(),
+    );
     assert_clean("report entries Debug", &format!("{entries:?}"));
 }
 

@@ -31,12 +31,21 @@ fn secret(namespace: &str, name: &str, key: &str, value: &str) -> String {
 const TOKEN: &str = "Yq8nNw2vB7xK_cM4pR1sT6uV9wX0yZ3aB5cD7eF9";
 
 fn first_message(planned: &Planned, job: usize) -> String {
-    planned.jobs[job].config.findings.first().map(|f| f.message.clone()).unwrap_or_default()
+    planned.jobs[job]
+        .config
+        .findings
+        .first()
+        .map(|f| f.message.clone())
+        .unwrap_or_default()
 }
 
 #[test]
 fn cluster_issuer_secret_resolved() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("cert-manager", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("cert-manager", "cf", "api-token", TOKEN)
+    );
     let planned = plan_default(&text);
     let job = &planned.jobs[0];
     assert_eq!(planned.jobs.len(), 1);
@@ -52,18 +61,30 @@ fn cluster_issuer_secret_resolved() {
 
 #[test]
 fn credentials_show_fingerprint() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("cert-manager", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("cert-manager", "cf", "api-token", TOKEN)
+    );
     let planned = plan_default(&text);
     let credentials = &planned.jobs[0].credentials;
     assert_eq!(credentials.len(), 1);
     assert_eq!(credentials[0].field, "apiTokenSecretRef");
     assert!(credentials[0].fingerprint.starts_with("sha256:"));
-    assert!(credentials[0].fingerprint.ends_with("(40 bytes)"), "{}", credentials[0].fingerprint);
+    assert!(
+        credentials[0].fingerprint.ends_with("(40 bytes)"),
+        "{}",
+        credentials[0].fingerprint
+    );
 }
 
 #[test]
 fn budget_scaled_by_factor() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("cert-manager", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("cert-manager", "cf", "api-token", TOKEN)
+    );
     let opts = PlanOptions {
         budget_factor: 0.5,
         ..PlanOptions::default()
@@ -76,37 +97,75 @@ fn budget_scaled_by_factor() {
 #[test]
 fn wrong_namespace_for_cluster_issuer() {
     // C09: the Secret exists only in namespace default.
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("default", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("default", "cf", "api-token", TOKEN)
+    );
     let planned = plan_default(&text);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretWrongNamespace);
     assert_eq!(finding.severity, Severity::Error);
-    assert!(finding.message.contains("namespace cert-manager"), "{}", finding.message);
-    assert!(finding.message.contains("found in namespace default"), "{}", finding.message);
-    assert!(finding.remedy.contains("--cluster-resource-namespace default"), "{}", finding.remedy);
+    assert!(
+        finding.message.contains("namespace cert-manager"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.message.contains("found in namespace default"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding
+            .remedy
+            .contains("--cluster-resource-namespace default"),
+        "{}",
+        finding.remedy
+    );
     assert!(planned.jobs[0].provider.is_none());
 }
 
 #[test]
 fn cluster_resource_namespace_option_used() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("default", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("default", "cf", "api-token", TOKEN)
+    );
     let opts = PlanOptions {
         cluster_resource_namespace: "default".into(),
         ..PlanOptions::default()
     };
     let planned = plan(&load(&text), &opts);
-    assert!(planned.jobs[0].config.findings.is_empty(), "{:?}", planned.jobs[0].config.findings);
+    assert!(
+        planned.jobs[0].config.findings.is_empty(),
+        "{:?}",
+        planned.jobs[0].config.findings
+    );
     assert!(planned.jobs[0].provider.is_some());
 }
 
 #[test]
 fn issuer_reads_own_namespace() {
-    let text = format!("{}{}", issuer("apps", CF_SOLVER), secret("cert-manager", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        issuer("apps", CF_SOLVER),
+        secret("cert-manager", "cf", "api-token", TOKEN)
+    );
     let planned = plan_default(&text);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretWrongNamespace);
-    assert!(finding.message.contains("Issuer apps/le"), "{}", finding.message);
-    assert!(finding.remedy.contains("namespace apps"), "{}", finding.remedy);
+    assert!(
+        finding.message.contains("Issuer apps/le"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.remedy.contains("namespace apps"),
+        "{}",
+        finding.remedy
+    );
     assert_eq!(planned.jobs[0].issuer.namespace.as_deref(), Some("apps"));
 }
 
@@ -114,13 +173,31 @@ fn issuer_reads_own_namespace() {
 fn key_placeholder_not_found() {
     // C10: the key name is a placeholder; the Secret has another key.
     let solver = "      - dns01:\n          cloudflare:\n            apiTokenSecretRef: {name: cf, key: \"<API token>\"}\n";
-    let text = format!("{}{}", issuer("apps", solver), secret("apps", "cf", "cloudflare-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        issuer("apps", solver),
+        secret("apps", "cf", "cloudflare-token", TOKEN)
+    );
     let planned = plan_default(&text);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretKeyNotFound);
-    assert!(finding.message.contains("cloudflare-token"), "{}", finding.message);
-    assert!(finding.message.contains("placeholder"), "{}", finding.message);
-    assert!(finding.remedy.contains("set apiTokenSecretRef.key to cloudflare-token"), "{}", finding.remedy);
+    assert!(
+        finding.message.contains("cloudflare-token"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.message.contains("placeholder"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding
+            .remedy
+            .contains("set apiTokenSecretRef.key to cloudflare-token"),
+        "{}",
+        finding.remedy
+    );
 }
 
 #[test]
@@ -128,16 +205,32 @@ fn secret_not_found() {
     let planned = plan_default(&cluster_issuer(CF_SOLVER));
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretNotFound);
-    assert!(finding.message.contains("Secret cert-manager/cf"), "{}", finding.message);
-    assert!(finding.remedy.contains("kubectl create secret generic cf -n cert-manager"), "{}", finding.remedy);
+    assert!(
+        finding.message.contains("Secret cert-manager/cf"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding
+            .remedy
+            .contains("kubectl create secret generic cf -n cert-manager"),
+        "{}",
+        finding.remedy
+    );
 }
 
 #[test]
 fn empty_name_and_key_invalid() {
     for reference in ["{name: \"\", key: api-token}", "{name: cf, key: \"\"}"] {
-        let solver = format!("      - dns01:\n          cloudflare:\n            apiTokenSecretRef: {reference}\n");
+        let solver = format!(
+            "      - dns01:\n          cloudflare:\n            apiTokenSecretRef: {reference}\n"
+        );
         let planned = plan_default(&cluster_issuer(&solver));
-        assert_eq!(config_reasons(&planned, 0), [Reason::InvalidConfig], "{reference}");
+        assert_eq!(
+            config_reasons(&planned, 0),
+            [Reason::InvalidConfig],
+            "{reference}"
+        );
     }
 }
 
@@ -164,7 +257,10 @@ fn trailing_newline_reported_and_passed_untrimmed() {
     assert_eq!(finding.severity, Severity::Error);
     assert!(finding.message.contains("0x0a"), "{}", finding.message);
     let built = factory.built.lock().unwrap();
-    assert_eq!(built[0]["apiTokenSecretRef"].0, 41, "the value keeps its newline");
+    assert_eq!(
+        built[0]["apiTokenSecretRef"].0, 41,
+        "the value keeps its newline"
+    );
 }
 
 #[test]
@@ -176,8 +272,16 @@ fn undecodable_data_names_key() {
     let planned = plan_default(&text);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretEncoding);
-    assert!(finding.message.contains("key api-token"), "{}", finding.message);
-    assert!(finding.message.contains("not valid base64"), "{}", finding.message);
+    assert!(
+        finding.message.contains("key api-token"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.message.contains("not valid base64"),
+        "{}",
+        finding.message
+    );
     assert!(planned.jobs[0].credentials.is_empty());
 }
 
@@ -185,14 +289,22 @@ fn undecodable_data_names_key() {
 fn double_base64_reported() {
     // base64 of "Yq8nNw2vB7xK_cM4pR1sT6uV9wX0yZ3aB5cD7eF9", placed under stringData.
     let value = "WXE4bk53MnZCN3hLX2NNNHBSMXNUNnVWOXdYMHlaM2FCNWNEN2VGOQ==";
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("cert-manager", "cf", "api-token", value));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("cert-manager", "cf", "api-token", value)
+    );
     let planned = plan_default(&text);
     assert_eq!(config_reasons(&planned, 0), [Reason::SecretEncoding]);
 }
 
 #[test]
 fn placeholder_value_reported() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("cert-manager", "cf", "api-token", "<API Token>"));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("cert-manager", "cf", "api-token", "<API Token>")
+    );
     let planned = plan_default(&text);
     assert_eq!(config_reasons(&planned, 0), [Reason::PlaceholderUnexpanded]);
 }
@@ -239,8 +351,16 @@ fn external_secret_offline_skipped() {
     let job = &planned.jobs[0];
     let skip = job.skip.as_ref().expect("skipped");
     assert_eq!(skip.reason, Reason::SecretUnavailable);
-    assert!(skip.message.contains("ExternalSecret cert-manager/cloudflare-sync"), "{}", skip.message);
-    assert_eq!(job.context["externalSecret"], "cert-manager/cloudflare-sync");
+    assert!(
+        skip.message
+            .contains("ExternalSecret cert-manager/cloudflare-sync"),
+        "{}",
+        skip.message
+    );
+    assert_eq!(
+        job.context["externalSecret"],
+        "cert-manager/cloudflare-sync"
+    );
     assert_eq!(job.context["refreshInterval"], "1h");
     assert!(job.config.findings.is_empty());
 }
@@ -250,8 +370,20 @@ fn external_secret_online_not_found() {
     let planned = with_fixture("cf-from-vault", "external-secrets.yaml").plan(false);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretNotFound);
-    assert!(finding.message.contains("ExternalSecret cert-manager/cloudflare-sync"), "{}", finding.message);
-    assert!(finding.remedy.contains("kubectl get externalsecret -n cert-manager cloudflare-sync"), "{}", finding.remedy);
+    assert!(
+        finding
+            .message
+            .contains("ExternalSecret cert-manager/cloudflare-sync"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding
+            .remedy
+            .contains("kubectl get externalsecret -n cert-manager cloudflare-sync"),
+        "{}",
+        finding.remedy
+    );
     assert!(planned.jobs[0].skip.is_none());
 }
 
@@ -260,7 +392,13 @@ fn external_secret_wrong_namespace() {
     let planned = with_fixture("cf-elsewhere", "external-secrets.yaml").plan(true);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretWrongNamespace);
-    assert!(finding.message.contains("ExternalSecret default/wrong-place"), "{}", finding.message);
+    assert!(
+        finding
+            .message
+            .contains("ExternalSecret default/wrong-place"),
+        "{}",
+        finding.message
+    );
     assert!(planned.jobs[0].skip.is_none());
 }
 
@@ -278,32 +416,67 @@ fn external_secret_missing_key_fails() {
 fn one_password_item_offline_skipped() {
     let planned = with_fixture("cf-1password", "external-secrets.yaml").plan(true);
     let skip = planned.jobs[0].skip.as_ref().expect("skipped");
-    assert!(skip.message.contains("OnePasswordItem cert-manager/cf-1password"), "{}", skip.message);
-    assert_eq!(planned.jobs[0].context["onePasswordItem"], "cert-manager/cf-1password");
+    assert!(
+        skip.message
+            .contains("OnePasswordItem cert-manager/cf-1password"),
+        "{}",
+        skip.message
+    );
+    assert_eq!(
+        planned.jobs[0].context["onePasswordItem"],
+        "cert-manager/cf-1password"
+    );
 }
 
 #[test]
 fn synced_secret_linked() {
     let planned = with_fixture("synced", "secret-shapes.yaml").plan(false);
-    assert_eq!(planned.jobs[0].context["externalSecret"], "cert-manager/cloudflare-sync");
+    assert_eq!(
+        planned.jobs[0].context["externalSecret"],
+        "cert-manager/cloudflare-sync"
+    );
     assert!(planned.jobs[0].provider.is_some());
 }
 
 #[test]
 fn route53_skipped_with_secrets() {
-    let planned = plan(&load_fixture("route53-shapes.yaml"), &PlanOptions::default());
-    let job = planned.jobs.iter().find(|job| job.issuer.name == "static-keys").unwrap();
+    let planned = plan(
+        &load_fixture("route53-shapes.yaml"),
+        &PlanOptions::default(),
+    );
+    let job = planned
+        .jobs
+        .iter()
+        .find(|job| job.issuer.name == "static-keys")
+        .unwrap();
     let skip = job.skip.as_ref().expect("skipped");
     assert_eq!(skip.reason, Reason::ProviderUnsupported);
-    assert!(skip.message.contains("route53 solvers are not supported yet"), "{}", skip.message);
-    assert!(skip.message.contains("cert-manager/aws-creds key secret-access-key"), "{}", skip.message);
+    assert!(
+        skip.message
+            .contains("route53 solvers are not supported yet"),
+        "{}",
+        skip.message
+    );
+    assert!(
+        skip.message
+            .contains("cert-manager/aws-creds key secret-access-key"),
+        "{}",
+        skip.message
+    );
     assert_eq!(job.provider_id, "route53");
 }
 
 #[test]
 fn route53_trimmed_whitespace_warns() {
-    let planned = plan(&load_fixture("route53-shapes.yaml"), &PlanOptions::default());
-    let job = planned.jobs.iter().find(|job| job.issuer.name == "static-keys").unwrap();
+    let planned = plan(
+        &load_fixture("route53-shapes.yaml"),
+        &PlanOptions::default(),
+    );
+    let job = planned
+        .jobs
+        .iter()
+        .find(|job| job.issuer.name == "static-keys")
+        .unwrap();
     let finding = &job.config.findings[0];
     assert_eq!(finding.reason, Reason::SecretWhitespace);
     assert_eq!(finding.severity, Severity::Warning);
@@ -311,34 +484,62 @@ fn route53_trimmed_whitespace_warns() {
 
 #[test]
 fn route53_ambient_by_kind() {
-    let planned = plan(&load_fixture("route53-shapes.yaml"), &PlanOptions::default());
-    let namespaced = planned.jobs.iter().find(|job| job.issuer.kind == "Issuer").unwrap();
+    let planned = plan(
+        &load_fixture("route53-shapes.yaml"),
+        &PlanOptions::default(),
+    );
+    let namespaced = planned
+        .jobs
+        .iter()
+        .find(|job| job.issuer.kind == "Issuer")
+        .unwrap();
     let cluster = planned
         .jobs
         .iter()
         .find(|job| job.issuer.kind == "ClusterIssuer" && job.issuer.name == "ambient")
         .unwrap();
     assert_eq!(namespaced.config.findings[0].severity, Severity::Warning);
-    assert!(namespaced.config.findings[0].message.contains("--issuer-ambient-credentials=false"));
+    assert!(namespaced.config.findings[0]
+        .message
+        .contains("--issuer-ambient-credentials=false"));
     assert_eq!(cluster.config.findings[0].severity, Severity::Info);
-    assert!(cluster.config.findings[0].message.contains("--cluster-issuer-ambient-credentials=true"));
+    assert!(cluster.config.findings[0]
+        .message
+        .contains("--cluster-issuer-ambient-credentials=true"));
     assert!(namespaced.skip.is_some());
     assert!(cluster.skip.is_some());
 }
 
 #[test]
 fn web_identity_not_ambient() {
-    let planned = plan(&load_fixture("route53-shapes.yaml"), &PlanOptions::default());
-    let job = planned.jobs.iter().find(|job| job.issuer.name == "web-identity").unwrap();
+    let planned = plan(
+        &load_fixture("route53-shapes.yaml"),
+        &PlanOptions::default(),
+    );
+    let job = planned
+        .jobs
+        .iter()
+        .find(|job| job.issuer.name == "web-identity")
+        .unwrap();
     assert!(job.config.findings.is_empty(), "{:?}", job.config.findings);
     assert!(job.skip.is_some());
 }
 
 #[test]
 fn other_providers_checked_and_skipped() {
-    let planned = plan(&load_fixture("other-providers.yaml"), &PlanOptions::default());
-    let providers: Vec<&str> = planned.jobs.iter().map(|job| job.provider_id.as_str()).collect();
-    assert_eq!(providers, ["acmeDNS", "rfc2136", "rfc2136", "cloudDNS", "digitalocean"]);
+    let planned = plan(
+        &load_fixture("other-providers.yaml"),
+        &PlanOptions::default(),
+    );
+    let providers: Vec<&str> = planned
+        .jobs
+        .iter()
+        .map(|job| job.provider_id.as_str())
+        .collect();
+    assert_eq!(
+        providers,
+        ["acmeDNS", "rfc2136", "rfc2136", "cloudDNS", "digitalocean"]
+    );
     for index in [0, 1, 2] {
         assert!(planned.jobs[index].skip.is_some(), "job {index}");
     }
@@ -352,13 +553,38 @@ fn other_providers_checked_and_skipped() {
 fn webhooks_recognised() {
     let planned = plan(&load_fixture("webhooks.yaml"), &PlanOptions::default());
     let godaddy = planned.jobs[0].skip.as_ref().unwrap();
-    assert!(godaddy.message.contains("recognised as the GoDaddy webhook"), "{}", godaddy.message);
-    assert!(godaddy.message.contains("cert-manager/godaddy-key key token"), "{}", godaddy.message);
-    assert_eq!(planned.jobs[0].context["webhook"], "acme.example.com/godaddy");
+    assert!(
+        godaddy
+            .message
+            .contains("recognised as the GoDaddy webhook"),
+        "{}",
+        godaddy.message
+    );
+    assert!(
+        godaddy
+            .message
+            .contains("cert-manager/godaddy-key key token"),
+        "{}",
+        godaddy.message
+    );
+    assert_eq!(
+        planned.jobs[0].context["webhook"],
+        "acme.example.com/godaddy"
+    );
     let hetzner = planned.jobs[1].skip.as_ref().unwrap();
-    assert!(hetzner.message.contains("cert-manager/hetzner-key (config.secretName)"), "{}", hetzner.message);
+    assert!(
+        hetzner
+            .message
+            .contains("cert-manager/hetzner-key (config.secretName)"),
+        "{}",
+        hetzner.message
+    );
     let in_house = planned.jobs[2].skip.as_ref().unwrap();
-    assert!(in_house.message.contains("it references no Secret"), "{}", in_house.message);
+    assert!(
+        in_house.message.contains("it references no Secret"),
+        "{}",
+        in_house.message
+    );
     assert_eq!(planned.jobs[2].provider_id, "webhook");
 }
 
@@ -373,7 +599,10 @@ fn webhook_placeholder_secret_fails() {
 
 #[test]
 fn legacy_issuer_fails() {
-    let planned = plan(&load_fixture("legacy-v1alpha1.yaml"), &PlanOptions::default());
+    let planned = plan(
+        &load_fixture("legacy-v1alpha1.yaml"),
+        &PlanOptions::default(),
+    );
     assert_eq!(planned.jobs.len(), 1);
     assert_eq!(config_reasons(&planned, 0), [Reason::ApiGenerationMismatch]);
     assert_eq!(planned.jobs[0].config.status, StageStatus::Failed);
@@ -384,12 +613,18 @@ fn legacy_issuer_fails() {
 #[test]
 fn certificates_routed_to_solvers() {
     let planned = plan(&load_fixture("certificates.yaml"), &PlanOptions::default());
-    let domains: Vec<(usize, Vec<String>)> =
-        planned.jobs.iter().map(|job| (job.solver_index, job.domains.clone())).collect();
+    let domains: Vec<(usize, Vec<String>)> = planned
+        .jobs
+        .iter()
+        .map(|job| (job.solver_index, job.domains.clone()))
+        .collect();
     assert_eq!(
         domains,
         [
-            (1, vec!["*.example.com".to_string(), "shop.example.com".to_string()]),
+            (
+                1,
+                vec!["*.example.com".to_string(), "shop.example.com".to_string()]
+            ),
             (2, vec!["internal.example.com".to_string()]),
         ]
     );
@@ -404,7 +639,11 @@ fn http01_domain_noted_not_probed() {
         .find(|notice| notice.message.contains("www.example.org"))
         .expect("notice about the http01 domain");
     assert_eq!(notice.severity, Severity::Info);
-    assert!(notice.message.contains("http01 solver 0"), "{}", notice.message);
+    assert!(
+        notice.message.contains("http01 solver 0"),
+        "{}",
+        notice.message
+    );
 }
 
 #[test]
@@ -428,7 +667,11 @@ fn certificate(namespace: &str, kind: &str, names: &str, labels: &str) -> String
 
 #[test]
 fn unmatched_domain_gets_own_job() {
-    let text = format!("{}{}", cluster_issuer(ZONED), certificate("web", "ClusterIssuer", "www.example.net", ""));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(ZONED),
+        certificate("web", "ClusterIssuer", "www.example.net", "")
+    );
     let planned = plan_default(&text);
     assert_eq!(planned.jobs.len(), 2);
     let job = &planned.jobs[1];
@@ -455,7 +698,11 @@ fn selector_zone_becomes_domain() {
 
 #[test]
 fn domain_flag_replaces_discovery() {
-    let text = format!("{}{}", cluster_issuer(ZONED), certificate("web", "ClusterIssuer", "www.example.com", ""));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(ZONED),
+        certificate("web", "ClusterIssuer", "www.example.com", "")
+    );
     let opts = PlanOptions {
         domains: vec!["api.example.com".into(), "other.example.org".into()],
         ..PlanOptions::default()
@@ -480,7 +727,11 @@ fn issuer_uses_certificates_of_its_namespace() {
 
 #[test]
 fn certificate_kind_must_match() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), certificate("web", "Issuer", "a.example.com", ""));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        certificate("web", "Issuer", "a.example.com", "")
+    );
     let planned = plan_default(&text);
     assert!(planned.jobs[0].domains.is_empty());
 }
@@ -492,7 +743,8 @@ fn labels_route_domains() {
         "{}{}{}",
         cluster_issuer(solvers),
         certificate("web", "ClusterIssuer", "a.example.com", "team: a"),
-        certificate("web", "ClusterIssuer", "b.example.com", "team: b").replace("name: c,", "name: d,")
+        certificate("web", "ClusterIssuer", "b.example.com", "team: b")
+            .replace("name: c,", "name: d,")
     );
     let planned = plan_default(&text);
     assert_eq!(planned.jobs[0].domains, ["b.example.com"]);
@@ -501,14 +753,22 @@ fn labels_route_domains() {
 
 #[test]
 fn domains_lower_cased() {
-    let text = format!("{}{}", cluster_issuer(ZONED), certificate("web", "ClusterIssuer", "WWW.Example.COM", ""));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(ZONED),
+        certificate("web", "ClusterIssuer", "WWW.Example.COM", "")
+    );
     let planned = plan_default(&text);
     assert_eq!(planned.jobs[0].domains, ["www.example.com", "example.com"]);
 }
 
 #[test]
 fn issuer_filters_select() {
-    let text = format!("{}---\n{}", cluster_issuer(CF_SOLVER), issuer("apps", CF_SOLVER));
+    let text = format!(
+        "{}---\n{}",
+        cluster_issuer(CF_SOLVER),
+        issuer("apps", CF_SOLVER)
+    );
     let inventory = load(&text);
     let only_issuer = PlanOptions {
         issuer: Some("apps/le".into()),
@@ -536,7 +796,11 @@ fn unknown_issuer_filter_reported() {
     assert!(planned.jobs.is_empty());
     let notice = planned.notices.last().unwrap();
     assert_eq!(notice.severity, Severity::Error);
-    assert!(notice.message.contains("no ClusterIssuer named missing"), "{}", notice.message);
+    assert!(
+        notice.message.contains("no ClusterIssuer named missing"),
+        "{}",
+        notice.message
+    );
 }
 
 #[test]
@@ -553,30 +817,51 @@ fn issuer_without_namespace_uses_default() {
     let planned = plan(&load(&text), &opts);
     assert_eq!(planned.jobs[0].issuer.namespace.as_deref(), Some("team-a"));
     assert!(planned.jobs[0].provider.is_some());
-    assert!(planned.notices.iter().any(|n| n.message.contains("default namespace team-a")));
+    assert!(planned
+        .notices
+        .iter()
+        .any(|n| n.message.contains("default namespace team-a")));
 }
 
 #[test]
 fn issuers_without_work_noted() {
-    let planned = plan(&load_fixture("kustomize-partials.yaml"), &PlanOptions::default());
+    let planned = plan(
+        &load_fixture("kustomize-partials.yaml"),
+        &PlanOptions::default(),
+    );
     assert_eq!(planned.jobs.len(), 1, "only the patch has a DNS-01 solver");
     assert_eq!(planned.jobs[0].issuer.name, "patch");
     let messages: Vec<&str> = planned.notices.iter().map(|n| n.message.as_str()).collect();
-    assert!(messages.iter().any(|m| m.contains("ClusterIssuer base has no solvers")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("ClusterIssuer http-only has no DNS-01 solver")), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("ClusterIssuer base has no solvers")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("ClusterIssuer http-only has no DNS-01 solver")),
+        "{messages:?}"
+    );
 }
 
 #[test]
 fn non_acme_issuer_noted() {
     let planned = plan(&load_fixture("list.yaml"), &PlanOptions::default());
-    assert!(planned.notices.iter().any(|n| n.message.contains("internal-ca is not an ACME issuer")));
+    assert!(planned
+        .notices
+        .iter()
+        .any(|n| n.message.contains("internal-ca is not an ACME issuer")));
     assert_eq!(planned.jobs.len(), 1);
     assert_eq!(planned.jobs[0].domains, ["web.example.com"]);
 }
 
 #[test]
 fn unusable_stanza_not_built() {
-    let planned = plan_default(&cluster_issuer("      - dns01:\n          cloudflare: {email: a@example.com}\n"));
+    let planned = plan_default(&cluster_issuer(
+        "      - dns01:\n          cloudflare: {email: a@example.com}\n",
+    ));
     assert_eq!(config_reasons(&planned, 0), [Reason::InvalidConfig]);
     assert!(planned.jobs[0].provider.is_none());
 }
@@ -585,7 +870,10 @@ fn unusable_stanza_not_built() {
 fn unknown_provider_suggested() {
     let planned = plan_default(&cluster_issuer("      - dns01:\n          cloudfare: {}\n"));
     assert_eq!(config_reasons(&planned, 0), [Reason::InvalidConfig]);
-    assert_eq!(planned.jobs[0].config.findings[0].remedy, "did you mean dns01.cloudflare?");
+    assert_eq!(
+        planned.jobs[0].config.findings[0].remedy,
+        "did you mean dns01.cloudflare?"
+    );
 }
 
 #[test]
@@ -593,7 +881,11 @@ fn two_providers_invalid() {
     let solver = format!("{CF_SOLVER}          route53: {{}}\n");
     let planned = plan_default(&cluster_issuer(&solver));
     assert!(config_reasons(&planned, 0).contains(&Reason::InvalidConfig));
-    assert!(first_message(&planned, 0).contains("second provider (route53)"), "{}", first_message(&planned, 0));
+    assert!(
+        first_message(&planned, 0).contains("second provider (route53)"),
+        "{}",
+        first_message(&planned, 0)
+    );
 }
 
 #[test]
@@ -605,10 +897,16 @@ fn dns01_without_provider_invalid() {
 
 #[test]
 fn cname_strategy_checked() {
-    let follow = CF_SOLVER.replace("      - dns01:\n", "      - dns01:\n          cnameStrategy: Follow\n");
+    let follow = CF_SOLVER.replace(
+        "      - dns01:\n",
+        "      - dns01:\n          cnameStrategy: Follow\n",
+    );
     let planned = plan_default(&cluster_issuer(&follow));
     assert_eq!(planned.jobs[0].context["cnameStrategy"], "Follow");
-    let wrong = CF_SOLVER.replace("      - dns01:\n", "      - dns01:\n          cnameStrategy: Always\n");
+    let wrong = CF_SOLVER.replace(
+        "      - dns01:\n",
+        "      - dns01:\n          cnameStrategy: Always\n",
+    );
     let planned = plan_default(&cluster_issuer(&wrong));
     assert!(config_reasons(&planned, 0).contains(&Reason::InvalidConfig));
 }
@@ -616,10 +914,20 @@ fn cname_strategy_checked() {
 #[test]
 fn selector_that_never_matches_warned() {
     let solver = format!("{CF_SOLVER}        selector:\n          dnsZones: [example.com.]\n          dnsNames: [WWW.example.com]\n");
-    let text = format!("{}{}", cluster_issuer(&solver), secret("cert-manager", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(&solver),
+        secret("cert-manager", "cf", "api-token", TOKEN)
+    );
     let planned = plan_default(&text);
     let reasons = config_reasons(&planned, 0);
-    assert_eq!(reasons.iter().filter(|r| **r == Reason::InvalidConfig).count(), 2);
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| **r == Reason::InvalidConfig)
+            .count(),
+        2
+    );
     assert_eq!(planned.jobs[0].config.status, StageStatus::Warning);
 }
 
@@ -634,7 +942,10 @@ fn solver_with_both_types_fails() {
 fn inventory_notices_carried() {
     let planned = plan(&load_fixture("scope-notices.yaml"), &PlanOptions::default());
     assert!(notice_reasons(&planned).contains(&Reason::Notice));
-    assert!(planned.notices.iter().any(|n| n.message.contains("shared-account")));
+    assert!(planned
+        .notices
+        .iter()
+        .any(|n| n.message.contains("shared-account")));
 }
 
 #[test]
@@ -646,13 +957,21 @@ fn missing_secret_offline_skipped() {
     let planned = plan(&load(&cluster_issuer(CF_SOLVER)), &opts);
     let skip = planned.jobs[0].skip.as_ref().expect("skipped");
     assert_eq!(skip.reason, Reason::SecretUnavailable);
-    assert!(skip.message.contains("Secret cert-manager/cf"), "{}", skip.message);
+    assert!(
+        skip.message.contains("Secret cert-manager/cf"),
+        "{}",
+        skip.message
+    );
     assert!(planned.jobs[0].config.findings.is_empty());
 }
 
 #[test]
 fn wrong_namespace_fails_offline() {
-    let text = format!("{}{}", cluster_issuer(CF_SOLVER), secret("default", "cf", "api-token", TOKEN));
+    let text = format!(
+        "{}{}",
+        cluster_issuer(CF_SOLVER),
+        secret("default", "cf", "api-token", TOKEN)
+    );
     let opts = PlanOptions {
         offline: true,
         ..PlanOptions::default()

@@ -2,7 +2,9 @@
 //! solverpicker: dnsNames, then the longest dnsZones match, then the most
 //! matchLabels, then no selector; ties keep the earlier solver.
 
-use acme_token_certmanager::{pick_solver, pick_solver_offered, OfferedChallenges, Selector, Solver, SolverKind};
+use acme_token_certmanager::{
+    pick_solver, pick_solver_offered, OfferedChallenges, Selector, Solver, SolverKind,
+};
 use std::collections::BTreeMap;
 
 fn dns01(selector: Option<Selector>) -> Solver {
@@ -53,7 +55,10 @@ fn zones(zones: &[&str]) -> Option<Selector> {
 }
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn with_labels(selector: Option<Selector>, pairs: &[(&str, &str)]) -> Option<Selector> {
@@ -117,35 +122,50 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "dnsNames beat an earlier dnsZones match",
-            solvers: vec![dns01(zones(&["example.com"])), dns01(names(&["www.example.com"]))],
+            solvers: vec![
+                dns01(zones(&["example.com"])),
+                dns01(names(&["www.example.com"])),
+            ],
             domain: "www.example.com",
             order_labels: &[],
             want: Some(1),
         },
         Case {
             name: "dnsNames keep precedence over a later longer zone",
-            solvers: vec![dns01(names(&["a.b.example.com"])), dns01(zones(&["b.example.com"]))],
+            solvers: vec![
+                dns01(names(&["a.b.example.com"])),
+                dns01(zones(&["b.example.com"])),
+            ],
             domain: "a.b.example.com",
             order_labels: &[],
             want: Some(0),
         },
         Case {
             name: "longer zone wins",
-            solvers: vec![dns01(zones(&["example.com"])), dns01(zones(&["sub.example.com"]))],
+            solvers: vec![
+                dns01(zones(&["example.com"])),
+                dns01(zones(&["sub.example.com"])),
+            ],
             domain: "a.sub.example.com",
             order_labels: &[],
             want: Some(1),
         },
         Case {
             name: "longer zone first is kept",
-            solvers: vec![dns01(zones(&["sub.example.com"])), dns01(zones(&["example.com"]))],
+            solvers: vec![
+                dns01(zones(&["sub.example.com"])),
+                dns01(zones(&["example.com"])),
+            ],
             domain: "a.sub.example.com",
             order_labels: &[],
             want: Some(0),
         },
         Case {
             name: "equal zones keep the earlier solver",
-            solvers: vec![dns01(zones(&["example.com"])), dns01(zones(&["example.com"]))],
+            solvers: vec![
+                dns01(zones(&["example.com"])),
+                dns01(zones(&["example.com"])),
+            ],
             domain: "www.example.com",
             order_labels: &[],
             want: Some(0),
@@ -206,7 +226,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "zone beats an earlier labels-only match",
-            solvers: vec![dns01(with_labels(None, &[("team", "a")])), dns01(zones(&["example.com"]))],
+            solvers: vec![
+                dns01(with_labels(None, &[("team", "a")])),
+                dns01(zones(&["example.com"])),
+            ],
             domain: "www.example.com",
             order_labels: &[("team", "a")],
             want: Some(1),
@@ -240,7 +263,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "both dnsNames tie keeps the earlier",
-            solvers: vec![dns01(names(&["www.example.com"])), dns01(names(&["www.example.com"]))],
+            solvers: vec![
+                dns01(names(&["www.example.com"])),
+                dns01(names(&["www.example.com"])),
+            ],
             domain: "www.example.com",
             order_labels: &[],
             want: Some(0),
@@ -369,10 +395,16 @@ fn pick_without_dns01_offered() {
         dns01: false,
         http01: true,
     };
-    assert_eq!(pick_solver_offered(&solvers, "www.example.com", &BTreeMap::new(), offered), None);
+    assert_eq!(
+        pick_solver_offered(&solvers, "www.example.com", &BTreeMap::new(), offered),
+        None
+    );
 }
 
 #[test]
 fn offered_for_plain_name_is_both() {
-    assert_eq!(OfferedChallenges::for_domain("www.example.com"), OfferedChallenges::BOTH);
+    assert_eq!(
+        OfferedChallenges::for_domain("www.example.com"),
+        OfferedChallenges::BOTH
+    );
 }

@@ -7,8 +7,8 @@ use acme_token_certmanager::{load_paths, load_str, plan_checks, Inventory, PlanO
 use acme_token_core::budget::BudgetSettings;
 use acme_token_core::provider::{ProbeOutcome, ZoneOutcome};
 use acme_token_core::{
-    BuildOutcome, Descriptor, Finding, ProbeContext, Provider, ProviderFactory, ProviderSettings, Reason,
-    SecretFieldSpec, SecretValue, SolverPlan, Stage, StageReport, ZoneRef,
+    BuildOutcome, Descriptor, Finding, ProbeContext, Provider, ProviderFactory, ProviderSettings,
+    Reason, SecretFieldSpec, SecretValue, SolverPlan, Stage, StageReport, ZoneRef,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -55,7 +55,13 @@ impl ProviderFactory for FakeFactory {
             ));
             return plan;
         };
-        let text = |key: &str| reference.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let text = |key: &str| {
+            reference
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
         plan.secrets.push(SecretFieldSpec {
             field: "apiTokenSecretRef".into(),
             name: text("name"),
@@ -116,7 +122,13 @@ impl Provider for FakeProvider {
         }
     }
 
-    async fn probe_write(&self, _cx: &ProbeContext, _zone: &ZoneRef, _fqdn: &str, _value: &str) -> ProbeOutcome {
+    async fn probe_write(
+        &self,
+        _cx: &ProbeContext,
+        _zone: &ZoneRef,
+        _fqdn: &str,
+        _value: &str,
+    ) -> ProbeOutcome {
         ProbeOutcome {
             write: StageReport::passed(Stage::Write),
             cleanup: StageReport::passed(Stage::Cleanup),
@@ -125,7 +137,9 @@ impl Provider for FakeProvider {
 }
 
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 pub fn load_fixture(name: &str) -> Inventory {
@@ -147,7 +161,12 @@ pub fn plan_default(text: &str) -> Planned {
 
 /// Reasons of a job's config findings, in order.
 pub fn config_reasons(planned: &Planned, job: usize) -> Vec<Reason> {
-    planned.jobs[job].config.findings.iter().map(|f| f.reason).collect()
+    planned.jobs[job]
+        .config
+        .findings
+        .iter()
+        .map(|f| f.reason)
+        .collect()
 }
 
 pub fn notice_reasons(planned: &Planned) -> Vec<Reason> {
