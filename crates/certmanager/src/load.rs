@@ -398,3 +398,23 @@ fn dedupe<T>(
         keep
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_over_limit_rejected() {
+        let stream = std::io::repeat(b' ').take(MAX_FILE_BYTES + 10);
+        let error = read_limited(stream, STDIN_NAME).unwrap_err();
+        assert!(matches!(error, LoadError::TooLarge { .. }), "{error:?}");
+        assert!(error.to_string().starts_with("<stdin>: "), "{error}");
+    }
+
+    #[test]
+    fn stream_at_limit_read() {
+        let stream = std::io::repeat(b' ').take(MAX_FILE_BYTES);
+        let bytes = read_limited(stream, STDIN_NAME).unwrap();
+        assert_eq!(bytes.len() as u64, MAX_FILE_BYTES);
+    }
+}

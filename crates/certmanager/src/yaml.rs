@@ -31,6 +31,11 @@ pub const ALIAS_EXPANSION_NODES: usize = 200_000;
 /// dropping them) within the stack.
 pub const MAX_NESTING: usize = 128;
 
+/// Deepest node whose line is recorded. Every field the tool reads sits
+/// above it, and skipping deeper nodes keeps the line table small for large
+/// documents.
+const MAX_RECORDED_DEPTH: usize = 12;
+
 /// Template markers that show a file was not rendered. The first four make
 /// YAML fail when they start a value; `${` parses as a plain string.
 const TEMPLATE_MARKERS: &[&str] = &["{{", "{%", "{#", "<%", "${"];
@@ -395,6 +400,9 @@ impl<'a> Builder<'a> {
         let mut line = mark.line().max(1);
         if self.document_line.is_none() {
             self.document_line = Some(line);
+        }
+        if self.stack.len() > MAX_RECORDED_DEPTH {
+            return;
         }
         if let Some(Open::Mapping {
             key: Some(_),
