@@ -231,7 +231,7 @@ pub struct Secret {
 }
 
 impl Secret {
-    /// The ExternalSecret that syncs this Secret according to its own
+    /// Returns the name of the ExternalSecret that syncs this Secret according to its own
     /// metadata: an owner reference of kind `ExternalSecret`, or the
     /// `reconcile.external-secrets.io/data-hash` annotation ESO writes. The
     /// annotation alone does not name the ExternalSecret, so the Secret's
