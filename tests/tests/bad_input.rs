@@ -31,7 +31,7 @@ fn assert_clear_error(run: &Run, expected: &str) {
 #[test]
 fn malformed_yaml() {
     let (run, _) = check_file(b"apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: [unclosed\n");
-    assert_clear_error(&run, "input.yaml:5");
+    assert_clear_error(&run, "input.yaml:4");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use acme_token_core::budget::BudgetSettings;
 use acme_token_core::report::{CredentialSummary, IssuerRef};
 use acme_token_core::runner::{challenge_fqdn, CheckJob};
 use acme_token_core::sanity::placeholder_marker;
-use acme_token_core::{Finding, ProviderFactory, ProviderSettings, Reason, Stage, StageReport};
+use acme_token_core::{Finding, ProviderFactory, ProviderSettings, Reason, Severity, Stage, StageReport};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -843,9 +843,11 @@ impl<'a> IssuerPlanner<'a> {
         if has_error(&job.config.findings) {
             return job;
         }
-        if let Some(skip) = resolution.skip {
-            job.skip = Some(skip);
-            return job;
+        // The unsupported provider is why the solver is skipped; a Secret
+        // that only exists at run time is worth knowing but secondary.
+        if let Some(mut unavailable) = resolution.skip {
+            unavailable.severity = Severity::Info;
+            job.config.push(unavailable);
         }
         let what = match webhook {
             Some(webhook) => {
@@ -880,7 +882,7 @@ impl<'a> IssuerPlanner<'a> {
                 Stage::Config,
                 format!("{what} are not supported yet by this version; {named}"),
             )
-            .with_remedy("run `kubectl acme-token providers` to list the supported providers"),
+            .with_remedy("none in this version: the solver stays SKIP until its provider is supported (`--fail-on skip` makes a skip fail the run)"),
         );
         job
     }
