@@ -111,3 +111,17 @@ fn stdin_manifests_are_read() {
     assert_ne!(run.code, 2, "{}", run.all_output());
     assert!(run.stdout.contains("from-stdin"), "{}", run.stdout);
 }
+
+#[test]
+fn issuer_filter_matching_nothing_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: real\nspec:\n  acme:\n    solvers: []\n",
+    )
+    .unwrap();
+    let run = run_cli(&["check", "--offline", "-f", path.to_str().unwrap(), "--cluster-issuer", "typo"]);
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stdout.contains("no ClusterIssuer named typo"), "{}", run.stdout);
+}

@@ -5,7 +5,7 @@ use crate::endpoints;
 use crate::registry;
 use crate::source::CredentialArg;
 use acme_token_certmanager::{load_paths, plan_checks, PlanOptions};
-use acme_token_core::finding::Stage;
+use acme_token_core::finding::{Severity, Stage};
 use acme_token_core::provider::StageReport;
 use acme_token_core::report::{CredentialSummary, FailOn, IssuerRef, ReportMetadata};
 use acme_token_core::runner::{run_checks, CheckJob, RunSettings};
@@ -88,7 +88,15 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
         cluster_resource_namespace: args.cluster_resource_namespace.clone(),
     };
     let mut report = Report::new(metadata, entries);
-    report.notices = notices;
+    // An error-level notice means part of the request could not be served
+    // (an --issuer that matches nothing), so the run is incomplete: exit 2.
+    for notice in notices.iter().filter(|n| n.severity == Severity::Error) {
+        report.errors.push(notice.message.clone());
+    }
+    report.notices = notices
+        .into_iter()
+        .filter(|n| n.severity != Severity::Error)
+        .collect();
     if cancel.is_cancelled() {
         report.errors.push(
             "interrupted by a signal: checks that had started deleted their probe records before stopping; checks that had not started were skipped".to_string(),
