@@ -71,12 +71,18 @@ fn settle<T>(cx: &ProbeContext, result: Result<T, ApiFailure>) -> Sent<T> {
     }
 }
 
-/// Sends a request after taking a token from the budget.
+/// Sends a request after taking a token from the budget. Cancellation
+/// abandons the request: only reads go through here, so dropping one changes
+/// nothing, and Ctrl-C does not wait for a slow answer.
 async fn send<T>(cx: &ProbeContext, request: impl Future<Output = Result<T, ApiFailure>>) -> Sent<T> {
     if let Err(blocked) = cx.before_request().await {
         return Sent::Blocked(blocked);
     }
-    settle(cx, request.await)
+    tokio::select! {
+        biased;
+        result = request => settle(cx, result),
+        _ = cx.cancel.cancelled() => Sent::Blocked(RequestBlocked::Cancelled),
+    }
 }
 
 /// Sends a cleanup request: it runs after cancellation and after a rate limit.
