@@ -345,11 +345,17 @@ fn show_time(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// Rounds to the nearest day or hour: a token created "for 5 days" a few
+/// seconds ago still reads "in 5 days".
 fn show_remaining(left: chrono::Duration) -> String {
-    if left.num_days() >= 1 {
-        format!("in {} days", left.num_days())
-    } else {
-        format!("in {} hours", left.num_hours().max(0))
+    let seconds = left.num_seconds().max(0);
+    let days = (seconds + 43_200) / 86_400;
+    let hours = (seconds + 1_800) / 3_600;
+    match (days, hours) {
+        (d, _) if d >= 2 => format!("in {d} days"),
+        (_, h) if h >= 24 => "in 1 day".to_string(),
+        (_, 1) => "in 1 hour".to_string(),
+        (_, h) => format!("in {h} hours"),
     }
 }
 
