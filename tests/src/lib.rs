@@ -43,7 +43,7 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// The `shared/` folder beside the checkout, when present.
+/// Returns the `shared/` folder beside the checkout, when present.
 pub fn shared_dir() -> Option<PathBuf> {
     let dir = workspace_root().parent()?.join("shared");
     dir.is_dir().then_some(dir)
@@ -138,7 +138,7 @@ pub fn peers_required() -> bool {
 }
 
 /// Skips (returns false after printing a notice) or fails when a peer is
-/// missing, as [`peers_required`] says.
+/// missing, depending on [`peers_required`].
 pub fn require_peer(available: bool, what: &str) -> bool {
     if available {
         return true;

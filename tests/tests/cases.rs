@@ -87,8 +87,9 @@ async fn c03_trailing_newline_in_data() {
     assert_eq!(whitespace["severity"], "error");
     assert!(whitespace["message"].as_str().unwrap().contains("0x0a"));
     let remedy = whitespace["remedy"].as_str().unwrap();
-    assert!(remedy.contains("stringData") && remedy.contains("echo -n"), "{remedy}");
-    // The trimmed token is live: the credential stage says so.
+    assert!(remedy.contains("stringData"), "{remedy}");
+    assert!(remedy.contains("echo -n"), "{remedy}");
+    // The trimmed token is live, and the credential stage reports that.
     let credential = check["stages"]
         .as_array()
         .unwrap()
@@ -138,7 +139,8 @@ async fn c05_read_only_token() {
     let missing = finding(check, "PermissionMissing");
     assert_eq!(missing["stage"], "write");
     let text = format!("{} {}", missing["message"], missing["remedy"]);
-    assert!(text.contains("DNS") && text.contains("Edit"), "{text}");
+    assert!(text.contains("DNS"), "{text}");
+    assert!(text.contains("Edit"), "{text}");
     assert_eq!(check["credentialState"], "read-only");
     assert_eq!(fixture.mock.cloudflare().unwrap().all_records(), before);
 }

@@ -99,7 +99,8 @@ async fn create_malformed_body_is_cleaned() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_timeout_applied_later_is_deleted() {
-    // The create is applied at once but answered after the client timeout.
+    // The mock applies the create at once but sends the response after the
+    // client timeout.
     let (_fixture, report, code) =
         run_with_faults("    - step: create\n      action: {delay: 2500}\n", &["--timeout", "1s"]).await;
     assert_eq!(code, 1, "{report:#}");

@@ -1,7 +1,7 @@
 //! The main job on manifests other people committed to public repositories.
-//! They are read from the shared folder beside the checkout at test time and
-//! never copied into this repository; the tests skip with a notice where
-//! that folder is absent.
+//! The tests read them from the shared folder beside the checkout and never
+//! copy them into this repository. Where that folder is absent, the tests
+//! skip with a notice.
 
 mod common;
 

@@ -136,7 +136,7 @@ pub struct CheckArgs {
     pub ca_file: Option<PathBuf>,
 
     /// Replace a provider's API base URL, for tests (PROVIDER=URL, repeatable).
-    /// ACME_TOKEN_ENDPOINT_<PROVIDER> does the same; the report says when one is in use.
+    /// ACME_TOKEN_ENDPOINT_<PROVIDER> does the same. The report lists every override in use.
     #[arg(long = "endpoint")]
     pub endpoints: Vec<String>,
 

@@ -51,7 +51,7 @@ impl Fixture {
     }
 }
 
-/// A ClusterIssuer with one Cloudflare solver whose stanza is `stanza`
+/// Builds a ClusterIssuer with one Cloudflare solver whose stanza is `stanza`
 /// (indented YAML lines under `cloudflare:`), plus a Certificate for `domain`.
 pub fn cluster_issuer(name: &str, stanza: &str, domain: &str) -> String {
     let stanza: String = stanza
@@ -87,14 +87,14 @@ spec:
     )
 }
 
-/// A Secret with one key given as stringData.
+/// Builds a Secret with one key given as stringData.
 pub fn secret(namespace: &str, name: &str, key: &str, value: &str) -> String {
     format!(
         "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {namespace}\ntype: Opaque\nstringData:\n  {key}: \"{value}\"\n"
     )
 }
 
-/// A Secret with one key given as base64 data.
+/// Builds a Secret with one key given as base64 data.
 pub fn secret_data(namespace: &str, name: &str, key: &str, raw: &[u8]) -> String {
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
