@@ -281,3 +281,40 @@ fn chrono_in_days(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+/// An account-owned token fails the user verify endpoint by design; it must
+/// be verified through its account and never reported as invalid.
+#[tokio::test(flavor = "multi_thread")]
+async fn account_owned_token_is_live() {
+    for value in [
+        // Scannable format: the prefix names the owner.
+        "cfat_AccountToken0000000000000000000000000001",
+        // Older format: found through the user endpoint rejecting it.
+        "AccountTokenNoPrefix00000000000000000001",
+    ] {
+        let manifests = cluster_issuer(
+            "cf",
+            "apiTokenSecretRef:\n  name: cf\n  key: api-token",
+            "www.example.com",
+        ) + &secret("cert-manager", "cf", "api-token", value);
+        let token = format!(
+            "    - value: \"{value}\"\n      owner: account\n      account: 01a7362d577a6c3019a474fd6f485823\n      status: active\n      permissions: [\"Zone:Read\", \"DNS:Edit\"]\n      zones: all\n"
+        );
+        let fixture = Fixture::new(&scenario(&token), &manifests).await;
+        let run = fixture.check(&[]).await;
+        assert_eq!(run.code, 0, "{value}: {}", run.all_output());
+        let report = run.json();
+        let check = check_for(&report, "www.example.com");
+        assert_eq!(check["verdict"], "OK", "{value}: {check:#}");
+        assert_eq!(check["credentialState"], "live", "{value}");
+        let account_verifies = fixture
+            .mock
+            .cloudflare()
+            .unwrap()
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/accounts/01a7362d577a6c3019a474fd6f485823/tokens/verify"))
+            .count();
+        assert_eq!(account_verifies, 1, "{value}");
+    }
+}
