@@ -125,3 +125,18 @@ fn issuer_filter_matching_nothing_exits_2() {
     assert_eq!(run.code, 2, "{}", run.all_output());
     assert!(run.stdout.contains("no ClusterIssuer named typo"), "{}", run.stdout);
 }
+
+#[test]
+fn input_without_issuers_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_cli(&["check", "--offline", "-f", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stderr.contains("no Issuer or ClusterIssuer"), "{}", run.stderr);
+}
+
+#[test]
+fn zero_timeout_is_rejected() {
+    let run = run_cli(&["check", "--offline", "-f", "x.yaml", "--timeout", "0s"]);
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stderr.contains("timeout"), "{}", run.stderr);
+}

@@ -251,7 +251,7 @@ impl Inventory {
                     Reason::Notice,
                     Stage::Config,
                     format!(
-                        "{}: Issuer {} has no metadata.namespace, so the default namespace {namespace} is assumed (set it with -n or in the kubeconfig context)",
+                        "{}: Issuer {} has no metadata.namespace, so the default namespace {namespace} is assumed (set metadata.namespace, or pass -n)",
                         issuer.source, issuer.name
                     ),
                 ));

@@ -44,6 +44,10 @@ pub struct PlanOptions {
     /// No network at run time: Secrets that only exist at run time make the
     /// check a `SKIP` instead of a failure.
     pub offline: bool,
+    /// Secrets missing from the input may exist in the cluster, which is
+    /// read for them; when false (files only, the default) such a Secret
+    /// makes the check a `SKIP`, because its value cannot be checked here.
+    pub secrets_from_cluster: bool,
     /// Settings per provider, keyed by descriptor id.
     pub provider_settings: BTreeMap<String, ProviderSettings>,
     /// Factor applied to every provider's default request budget.
@@ -59,6 +63,7 @@ impl Default for PlanOptions {
             issuer: None,
             cluster_issuer: None,
             offline: false,
+            secrets_from_cluster: false,
             provider_settings: BTreeMap::new(),
             budget_factor: 1.0,
         }
@@ -278,7 +283,7 @@ impl<'a> IssuerPlanner<'a> {
                 Reason::Notice,
                 Stage::Config,
                 format!(
-                    "Issuer {} has no metadata.namespace, so the default namespace {} is assumed (set it with -n or in the kubeconfig context)",
+                    "Issuer {} has no metadata.namespace, so the default namespace {} is assumed (set metadata.namespace, or pass -n)",
                     issuer.name, self.opts.default_namespace
                 ),
             )));
@@ -705,7 +710,7 @@ impl<'a> IssuerPlanner<'a> {
             cluster_scoped: self.issuer.kind == IssuerKind::ClusterIssuer,
             namespace: &self.secret_namespace,
             default_namespace: &self.opts.default_namespace,
-            offline: self.opts.offline,
+            offline: self.opts.offline || !self.opts.secrets_from_cluster,
         }
     }
 

@@ -33,6 +33,8 @@ pub(crate) struct SecretScope<'a> {
     pub namespace: &'a str,
     /// Namespace of objects in the input that have none.
     pub default_namespace: &'a str,
+    /// True when a Secret missing from the input cannot be looked up
+    /// elsewhere (`--offline`, or files only), so the check is skipped.
     pub offline: bool,
 }
 
@@ -337,9 +339,9 @@ fn missing_secret(
             Finding::warning(
                 Reason::SecretUnavailable,
                 Stage::Config,
-                format!("{location} ({field}) is not in the input, so its value cannot be checked offline"),
+                format!("{location} ({field}) is not in the input files, so its value cannot be checked"),
             )
-            .with_remedy("add the Secret to the input, or run without --offline against the cluster"),
+            .with_remedy("add the Secret's manifest to the input with -f"),
         );
         return;
     }
@@ -413,9 +415,9 @@ fn produced_secret(
             Finding::warning(
                 Reason::SecretUnavailable,
                 Stage::Config,
-                format!("{location} ({field}) is not in the input; {producer_name} creates it at run time{keys_note}, so it cannot be checked offline"),
+                format!("{location} ({field}) is not in the input files; {producer_name} creates it at run time{keys_note}, so its value cannot be checked"),
             )
-            .with_remedy("run without --offline against the cluster, or add the Secret to the input"),
+            .with_remedy("add the Secret's manifest to the input with -f, or check the credential itself with `kubectl acme-token check <provider> --credential SRC`"),
         );
     } else {
         let command = match producer.kind {

@@ -202,7 +202,11 @@ fn key_placeholder_not_found() {
 
 #[test]
 fn secret_not_found() {
-    let planned = plan_default(&cluster_issuer(CF_SOLVER));
+    let opts = PlanOptions {
+        secrets_from_cluster: true,
+        ..PlanOptions::default()
+    };
+    let planned = plan(&load(&cluster_issuer(CF_SOLVER)), &opts);
     let finding = &planned.jobs[0].config.findings[0];
     assert_eq!(finding.reason, Reason::SecretNotFound);
     assert!(
@@ -321,6 +325,7 @@ impl PlannedWithText {
     fn plan(&self, offline: bool) -> Planned {
         let opts = PlanOptions {
             offline,
+            secrets_from_cluster: !offline,
             ..PlanOptions::default()
         };
         plan(&load(&self.0), &opts)
@@ -527,10 +532,11 @@ fn web_identity_not_ambient() {
 
 #[test]
 fn other_providers_checked_and_skipped() {
-    let planned = plan(
-        &load_fixture("other-providers.yaml"),
-        &PlanOptions::default(),
-    );
+    let opts = PlanOptions {
+        secrets_from_cluster: true,
+        ..PlanOptions::default()
+    };
+    let planned = plan(&load_fixture("other-providers.yaml"), &opts);
     let providers: Vec<&str> = planned
         .jobs
         .iter()
@@ -979,4 +985,14 @@ fn wrong_namespace_fails_offline() {
     let planned = plan(&load(&text), &opts);
     assert_eq!(config_reasons(&planned, 0), [Reason::SecretWrongNamespace]);
     assert!(planned.jobs[0].skip.is_none());
+}
+
+#[test]
+fn missing_secret_from_files_skipped() {
+    let planned = plan_default(&cluster_issuer(CF_SOLVER));
+    let job = &planned.jobs[0];
+    let skip = job.skip.as_ref().expect("a Secret missing from the files is a SKIP");
+    assert_eq!(skip.reason, Reason::SecretUnavailable);
+    assert!(skip.message.contains("not in the input files"), "{}", skip.message);
+    assert!(job.config.findings.is_empty(), "{:?}", job.config.findings);
 }

@@ -31,8 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Check issuers from manifests, or a bare credential with `check <provider>`.
     Check(CheckArgs),
-    /// Run `check` against an embedded mock provider with sample manifests:
-    /// no cluster, no account and no network needed.
+    /// Run `check` on sample manifests against a mock Cloudflare API on
+    /// 127.0.0.1 (the acme-token-mock binary): no cluster, no account, no network.
     Demo(DemoArgs),
 }
 
@@ -71,7 +71,7 @@ pub struct ReportArgs {
 /// Flags of `check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Provider for a bare credential check (e.g. `cloudflare`); needs --credential and --domain.
+    /// Provider for a bare credential check (e.g. `cloudflare`); needs --credential, and --domain to probe a write.
     pub provider: Option<String>,
 
     /// Manifest file or directory to read; `-` reads stdin. Repeatable.
@@ -120,12 +120,12 @@ pub struct CheckArgs {
     pub no_write: bool,
 
     /// Timeout of one provider request (e.g. 30s, 500ms).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
     /// Checks running at the same time; each provider account also keeps its own request budget.
-    #[arg(long, default_value_t = 8)]
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
 
     /// Scale each provider's default per-account request budget (0.1 to 1.0).
     #[arg(long = "budget", default_value_t = 1.0, value_parser = parse_budget)]
@@ -163,6 +163,14 @@ pub struct DemoArgs {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|err| format!("invalid duration '{text}': {err}; use forms like 30s, 500ms, 72h or 30d"))
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err("a timeout of 0 would fail every request; use a duration such as 30s".to_string());
+    }
+    Ok(timeout)
 }
 
 fn parse_budget(text: &str) -> Result<f64, String> {

@@ -56,6 +56,14 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
                 ));
             }
             let inventory = load_paths(&args.filenames)?;
+            if inventory.issuers.is_empty() {
+                let paths: Vec<String> =
+                    args.filenames.iter().map(|p| p.display().to_string()).collect();
+                return Err(CheckError::Usage(format!(
+                    "no Issuer or ClusterIssuer found in {}; point -f at the manifests that define them",
+                    paths.join(", ")
+                )));
+            }
             let options = PlanOptions {
                 cluster_resource_namespace: args.cluster_resource_namespace.clone(),
                 default_namespace: args.namespace.clone(),
@@ -63,6 +71,9 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
                 issuer: args.issuer.clone(),
                 cluster_issuer: args.cluster_issuer.clone(),
                 offline: args.offline,
+                // Reading Secrets from a cluster is not built yet: with -f
+                // every Secret comes from the files.
+                secrets_from_cluster: false,
                 provider_settings: provider_settings.clone(),
                 budget_factor: args.budget,
             };
@@ -72,7 +83,7 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
     };
 
     let settings = RunSettings {
-        concurrency: args.concurrency,
+        concurrency: usize::from(args.concurrency),
         offline: args.offline,
         no_write: args.no_write,
         expiry_warning: args.report.expiry_warning,

@@ -73,9 +73,10 @@ fn render_table(report: &Report, wide: bool) -> String {
     }
 
     let s = &report.summary;
+    let noun = if s.checks == 1 { "check" } else { "checks" };
     let _ = writeln!(
         out,
-        "\n{} checks: {} OK, {} WARN, {} FAIL, {} SKIP",
+        "\n{} {noun}: {} OK, {} WARN, {} FAIL, {} SKIP",
         s.checks, s.ok, s.warn, s.fail, s.skip
     );
     out
@@ -108,7 +109,10 @@ fn render_line(out: &mut String, check: &CheckEntry, domain_width: usize, wide: 
                     StageStatus::Skipped => "skipped",
                 };
                 let inferred = if s.inferred { ", inferred" } else { "" };
-                format!("{} {}{} {}ms", s.stage, status, inferred, s.duration_ms)
+                match (&s.note, s.status) {
+                    (Some(note), StageStatus::Skipped) => format!("{} skipped ({note})", s.stage),
+                    _ => format!("{} {}{} {}ms", s.stage, status, inferred, s.duration_ms),
+                }
             })
             .collect();
         let _ = writeln!(out, "{indent}stages: {}", stages.join(" | "));

@@ -94,6 +94,14 @@ impl CheckEntry {
     /// The finding the table shows: the first error, else the first warning,
     /// else the first info.
     pub fn headline(&self) -> Option<&Finding> {
+        // A record left in the user's zone matters more than why it was left.
+        if let Some(leftover) = self
+            .findings
+            .iter()
+            .find(|f| f.reason == crate::finding::Reason::ProbeLeftover && f.severity == Severity::Error)
+        {
+            return Some(leftover);
+        }
         [Severity::Error, Severity::Warning, Severity::Info]
             .iter()
             .find_map(|severity| self.findings.iter().find(|f| f.severity == *severity))
@@ -150,8 +158,17 @@ impl CheckEntry {
         if self.findings.iter().any(|f| f.reason == AuthExpiring) {
             return "expiring";
         }
-        match self.stage(Stage::Credential).map(|s| s.status) {
+        let credential = self.stage(Stage::Credential);
+        let unreachable = credential.is_some_and(|stage| {
+            stage.findings.iter().filter(|f| f.severity == Severity::Error).all(|f| {
+                matches!(f.reason, ProviderUnavailable | RateLimited)
+            })
+        });
+        match credential.map(|s| s.status) {
             Some(StageStatus::Passed | StageStatus::Warning) => "live",
+            // The provider never judged the credential: it was unreachable
+            // or rate limited.
+            Some(StageStatus::Failed) if unreachable => "unknown",
             Some(StageStatus::Failed) => "invalid",
             _ => "unknown",
         }

@@ -121,7 +121,7 @@ pub fn check_secret_value(bytes: &[u8], origin: &ValueOrigin) -> Vec<Finding> {
         let consequence = if origin.trimmed_by_cert_manager {
             "cert-manager trims this field, so it still works"
         } else {
-            "cert-manager sends the value as it is, so the provider rejects it"
+            "cert-manager does not trim this field, so the credential fails (Go's HTTP client refuses a header value with a newline, and other whitespace is sent as it is)"
         };
         findings.push(
             Finding::new(
