@@ -233,7 +233,11 @@ fn bare_credential_job(
         )));
     }
 
-    let settings = provider_settings.get(&provider).cloned().unwrap_or_default();
+    let mut settings = provider_settings.get(&provider).cloned().unwrap_or_default();
+    settings.options.insert(
+        "credential-source".to_string(),
+        credential_args.iter().map(CredentialArg::describe).collect::<Vec<_>>().join(", "),
+    );
     let built = factory.build(&plan, &secrets, &settings);
     for finding in built.findings {
         config.push(finding);

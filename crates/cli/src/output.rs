@@ -44,7 +44,11 @@ fn render_table(report: &Report, wide: bool) -> String {
 
     let mut current_group: Option<String> = None;
     for check in &report.checks {
-        let group = format!("{} solver {} ({})", check.issuer.display(), check.solver_index, check.provider);
+        let group = if check.issuer.kind == "Credential" {
+            format!("credential {} ({})", check.issuer.name, check.provider)
+        } else {
+            format!("{} solver {} ({})", check.issuer.display(), check.solver_index, check.provider)
+        };
         if current_group.as_deref() != Some(group.as_str()) {
             if current_group.is_some() {
                 out.push('\n');

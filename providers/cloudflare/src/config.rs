@@ -95,12 +95,20 @@ pub(crate) struct SecretLocation {
     pub field: String,
     pub name: String,
     pub key: String,
+    /// Where a bare credential check read the value, such as
+    /// `env:CF_API_TOKEN`, from the `credential-source` option; there is no
+    /// Secret then.
+    pub source: Option<String>,
 }
 
 impl SecretLocation {
-    /// `Secret cf key api-token (apiTokenSecretRef)`.
+    /// `Secret cf key api-token (apiTokenSecretRef)`, or `credential
+    /// env:CF_API_TOKEN` for a bare credential check.
     pub(crate) fn describe(&self) -> String {
-        format!("Secret {} key {} ({})", self.name, self.key, self.field)
+        match &self.source {
+            Some(source) => format!("credential {source}"),
+            None => format!("Secret {} key {} ({})", self.name, self.key, self.field),
+        }
     }
 }
 
@@ -385,6 +393,7 @@ fn build_provider(
         field: spec.field.clone(),
         name: spec.name.clone(),
         key: spec.key.clone(),
+        source: settings.options.get("credential-source").cloned(),
     };
 
     let raw = secret.expose();

@@ -392,6 +392,7 @@ mod tests {
             field: "apiTokenSecretRef".into(),
             name: "cf".into(),
             key: "api-token".into(),
+            source: None,
         }
     }
 
