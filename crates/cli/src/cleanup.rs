@@ -9,7 +9,8 @@
 use crate::args::parse_duration;
 use crate::endpoints;
 use crate::registry;
-use acme_token_certmanager::{load_paths, plan_checks, PlanOptions};
+use crate::source::CredentialArg;
+use acme_token_certmanager::{load_paths, plan_checks, PlanOptions, SecretOverride};
 use acme_token_core::provider::ProbeRecord;
 use acme_token_core::runner::challenge_fqdn;
 use acme_token_core::{Budgets, Finding, HttpSettings, ProbeContext, ProviderSettings, Severity, ZoneRef};
@@ -52,6 +53,11 @@ pub struct CleanupArgs {
     /// Domain whose zone to search (repeatable); replaces discovery from Certificates and selectors.
     #[arg(long = "domain")]
     pub domains: Vec<String>,
+
+    /// Use this credential in place of the solvers' Secret values, e.g. after a rotation
+    /// (env:VAR, file:PATH, stdin or keyring:NAME; FIELD=SRC names the cert-manager field).
+    #[arg(long = "credential")]
+    pub credentials: Vec<String>,
 
     /// Namespace for namespaced Issuers that do not set metadata.namespace.
     #[arg(short = 'n', long = "namespace", default_value = "default")]
@@ -210,8 +216,15 @@ pub async fn run(args: &CleanupArgs, cancel: CancellationToken) -> Result<Cleanu
     let factories = registry::factories();
     let known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
     let overrides = endpoints::collect(&args.endpoints, &known, std::env::vars())?;
+    let mut overrides_in_use = Vec::new();
+    for text in &args.credentials {
+        let credential = CredentialArg::parse(text).map_err(|err| err.to_string())?;
+        let raw = credential.read().map_err(|err| err.to_string())?;
+        overrides_in_use.push(SecretOverride::new(credential.field.clone(), credential.describe(), raw));
+    }
     let inventory = load_paths(&args.filenames).map_err(|err| err.to_string())?;
     let options = PlanOptions {
+        overrides: overrides_in_use,
         cluster_resource_namespace: args.cluster_resource_namespace.clone(),
         default_namespace: args.namespace.clone(),
         domains: args.domains.clone(),
@@ -453,10 +466,22 @@ pub fn render(report: &CleanupReport, format: CleanupFormat) -> String {
         let _ = writeln!(out, "error: {error}");
     }
     let s = &report.summary;
+    let plural = |count: usize, word: &str| {
+        if count == 1 {
+            format!("{count} {word}")
+        } else {
+            format!("{count} {word}s")
+        }
+    };
     let _ = writeln!(
         out,
-        "\n{} probe records found in {} zones: {} deleted, {} would be deleted, {} kept, {} failed",
-        s.found, s.zones, s.deleted, s.would_delete, s.kept, s.failed
+        "\n{} found in {}: {} deleted, {} would be deleted, {} kept, {} failed",
+        plural(s.found, "probe record"),
+        plural(s.zones, "zone"),
+        s.deleted,
+        s.would_delete,
+        s.kept,
+        s.failed
     );
     out
 }
