@@ -66,7 +66,7 @@ pub enum KeyringError {
     InvalidName(String),
     #[error("no keyring entry named '{0}': store one with `kubectl acme-token keyring set {0}`")]
     NotFound(String),
-    #[error("the OS keyring is not available ({detail}); {hint}")]
+    #[error("the OS keyring is locked or not available ({detail}); {hint}")]
     Unavailable { detail: String, hint: &'static str },
     #[error("the OS keyring did not answer within {} s for entry '{name}'; it may be locked and waiting for a password prompt. {hint}", STORE_TIMEOUT.as_secs())]
     TimedOut { name: String, hint: &'static str },
