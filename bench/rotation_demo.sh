@@ -6,7 +6,7 @@
 #      ClusterIssuer whose in-cluster token was revoked: StaleCredential on
 #      the in-cluster credential, the candidate passes, exit 0;
 #   2. a check is killed with SIGKILL while its probe record exists, and
-#      `cleanup --dry-run` lists exactly that one leftover; `cleanup` then
+#      `cleanup --dry-run` lists exactly that one leftover. `cleanup` then
 #      deletes it and leaves the in-flight challenge and a look-alike alone.
 #
 # Needs: cargo build --workspace --bins, and the Debian packages
@@ -29,8 +29,10 @@ if [[ -z ${ROTATION_DEMO_INNER:-} ]]; then
     done
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
+    # dbus-daemon warns that it cannot raise its file limit when not root;
+    # that line is dropped.
     HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
-        ROTATION_DEMO_INNER="$work" dbus-run-session -- "$0"
+        ROTATION_DEMO_INNER="$work" dbus-run-session -- "$0" 2> >(grep -v 'Failed to set fd limit' >&2)
     exit $?
 fi
 
@@ -55,8 +57,8 @@ cloudflare:
     - {value: "$OLD_TOKEN", owner: user, status: active, revoked: true, permissions: ["Zone:Read", "DNS:Edit"], zones: all}
     - {value: "$NEW_TOKEN", owner: user, status: active, permissions: ["Zone:Read", "DNS:Edit"], zones: all}
   faults:
-    # The second create (the run killed below) is applied at once and
-    # answered only after 20 s, so the process dies holding a probe record.
+    # The second create (the run killed below) is applied at once, but its
+    # response is delayed by 20 s, so the process dies holding a probe record.
     - {step: create, nth: 2, action: {delay: 20000}}
 EOF
 
@@ -102,7 +104,7 @@ stringData:
 EOF
 
 # The mock prints "cloudflare URL", then "ready", and exits when its stdin closes.
-coproc MOCK_PROC { "$MOCK" --scenario "$work/scenario.yaml"; }
+coproc MOCK_PROC { "$MOCK" --scenario "$work/scenario.yaml" 2>"$work/mock.log"; }
 exec 3>&"${MOCK_PROC[1]}"
 read -r _ URL <&"${MOCK_PROC[0]}"
 read -r _ready <&"${MOCK_PROC[0]}"
@@ -140,7 +142,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 kill -KILL "$victim"
-wait "$victim" 2>/dev/null || true
+{ wait "$victim"; } 2>/dev/null || true
 echo "check (pid $victim) killed with SIGKILL while its create was in flight"
 echo
 
@@ -148,6 +150,12 @@ echo "=== 4. find and remove the leftover"
 run cleanup -f "$work/manifests.yaml" --credential keyring:cf-next --dry-run "${ENDPOINT[@]}"
 run cleanup -f "$work/manifests.yaml" --credential keyring:cf-next "${ENDPOINT[@]}"
 run cleanup -f "$work/manifests.yaml" --credential keyring:cf-next --dry-run "${ENDPOINT[@]}"
+
+echo "=== 5. TXT records left in example.com (the in-flight challenge and the look-alike)"
+zone_id=$(curl -s -H "Authorization: Bearer $NEW_TOKEN" "$URL/zones?name=example.com" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["result"][0]["id"])')
+curl -s -H "Authorization: Bearer $NEW_TOKEN" "$URL/zones/$zone_id/dns_records?type=TXT" \
+    | python3 -c 'import json, sys; [print(r["name"], r["content"]) for r in json.load(sys.stdin)["result"]]'
 
 "$BIN" keyring delete cf-next >/dev/null
 exec 3>&-

@@ -27,7 +27,7 @@ pub const IDENTITY_FACTS: &[&str] = &[
     "keyName",
 ];
 
-/// What the comparison concluded.
+/// Conclusion of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RotationOutcome {
