@@ -7,6 +7,10 @@
 //! [`acme_token_core::rotation::compare`]. Nothing is written anywhere but
 //! the probe records, which every check deletes.
 
+// CheckError carries a LoadError (file, line and field for the message);
+// it stops the run, so its size is not worth boxing.
+#![allow(clippy::result_large_err)]
+
 use crate::args::CheckArgs;
 use crate::check::CheckError;
 use crate::source::{CredentialArg, CredentialSource};
