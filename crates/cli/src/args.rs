@@ -34,6 +34,12 @@ pub enum Command {
     /// Run `check` on sample manifests against a mock Cloudflare API on
     /// 127.0.0.1 (the acme-token-mock binary): no cluster, no account, no network.
     Demo(DemoArgs),
+    /// Find and delete probe records that a killed run left behind.
+    Cleanup(crate::cleanup::CleanupArgs),
+    /// Keep candidate credentials in the OS keyring (values are never printed).
+    Keyring(crate::keyring::KeyringArgs),
+    /// List the supported providers, their fields, permissions and endpoints.
+    Providers(crate::providers::ProvidersArgs),
 }
 
 /// Output format of the report.
@@ -86,9 +92,19 @@ pub struct CheckArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Credential for a bare check: env:VAR, file:PATH or stdin. FIELD=SRC names the cert-manager field.
+    /// Credential for a bare check: env:VAR, file:PATH, stdin or keyring:NAME. FIELD=SRC names the cert-manager field.
     #[arg(long = "credential")]
     pub credentials: Vec<String>,
+
+    /// Check this value in place of the selected solvers' in-cluster credential and compare both
+    /// (env:VAR, file:PATH, stdin or keyring:NAME; FIELD=SRC names the cert-manager field).
+    /// The exit code follows the candidate.
+    #[arg(long = "candidate")]
+    pub candidates: Vec<String>,
+
+    /// Check only the solvers that read this Secret (NAMESPACE/NAME).
+    #[arg(long = "secret")]
+    pub secret: Option<String>,
 
     /// Cloudflare account e-mail; with --credential, checks a global API key instead of a token.
     #[arg(long)]

@@ -6,10 +6,14 @@
 //! interrupted). Code 2 takes precedence over 1.
 
 mod args;
+mod candidate;
 mod check;
+mod cleanup;
 mod demo;
 mod endpoints;
+mod keyring;
 mod output;
+mod providers;
 mod registry;
 mod source;
 
@@ -34,6 +38,14 @@ fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
 
+    // These need no runtime. The keyring prompt must also run without the
+    // signal handler, so Ctrl-C ends it at once.
+    match &cli.command {
+        Command::Keyring(args) => return ExitCode::from(keyring::run(args)),
+        Command::Providers(args) => return ExitCode::from(providers::run(args)),
+        _ => {}
+    }
+
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -56,6 +68,8 @@ async fn run(cli: Cli) -> u8 {
     let (result, report_args) = match &cli.command {
         Command::Check(args) => (check::run(args, cancel).await.map_err(|e| e.to_string()), &args.report),
         Command::Demo(args) => (demo::run(args, cancel).await.map_err(|e| format!("{e:#}")), &args.report),
+        Command::Cleanup(args) => return run_cleanup(args, cancel).await,
+        Command::Keyring(_) | Command::Providers(_) => unreachable!("handled before the runtime starts"),
     };
     match result {
         Ok(report) => {
@@ -68,6 +82,26 @@ async fn run(cli: Cli) -> u8 {
                 }
             }
             report.exit_code(check::fail_on(report_args)) as u8
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+async fn run_cleanup(args: &cleanup::CleanupArgs, cancel: CancellationToken) -> u8 {
+    match cleanup::run(args, cancel).await {
+        Ok(report) => {
+            let text = cleanup::render(&report, args.output);
+            let mut stdout = std::io::stdout().lock();
+            if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                if err.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write the report: {err}");
+                    return 2;
+                }
+            }
+            report.exit_code()
         }
         Err(message) => {
             eprintln!("error: {message}");

@@ -89,6 +89,7 @@ fn new_entry(job: &CheckJob, domain: Option<&String>) -> CheckEntry {
         issuer: job.issuer.clone(),
         solver_index: job.solver_index,
         provider: job.provider_id.clone(),
+        role: None,
         domain: domain.cloned(),
         fqdn: domain.map(|d| challenge_fqdn(d)),
         verdict: Verdict::Ok,

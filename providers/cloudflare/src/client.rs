@@ -92,6 +92,8 @@ pub(crate) struct ApiMessage {
 pub(crate) struct ResultInfo {
     #[serde(default)]
     pub total_count: Option<u64>,
+    #[serde(default)]
+    pub total_pages: Option<u64>,
 }
 
 /// Result of `GET /user/tokens/verify` and `GET /accounts/{id}/tokens/verify`.
@@ -396,6 +398,35 @@ impl Client {
             )
             .await?;
         Ok(success.result.unwrap_or_default())
+    }
+
+    /// `GET /zones/{zone_id}/dns_records?type=TXT&name.startswith=<prefix>&per_page=100&page=<n>`:
+    /// one page of the TXT records whose name starts with `prefix`, for `cleanup`.
+    pub(crate) async fn list_txt_records_named_like(
+        &self,
+        zone_id: &str,
+        prefix: &str,
+        page: u32,
+    ) -> Result<Page<DnsRecord>, ApiFailure> {
+        let path = format!("/zones/{}/dns_records", encode_segment(zone_id));
+        let page = page.to_string();
+        let success = self
+            .send::<Option<Vec<DnsRecord>>>(
+                Method::GET,
+                path,
+                &[
+                    ("type", "TXT"),
+                    ("name.startswith", prefix),
+                    ("per_page", "100"),
+                    ("page", &page),
+                ],
+                None,
+            )
+            .await?;
+        Ok(Page {
+            items: success.result.unwrap_or_default(),
+            info: success.info,
+        })
     }
 
     /// `POST /zones/{zone_id}/dns_records` with cert-manager's body.
