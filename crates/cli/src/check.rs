@@ -2,6 +2,7 @@
 
 use crate::args::{CheckArgs, FailOnArg, ReportArgs};
 use crate::endpoints;
+use crate::progress::Progress;
 use crate::registry;
 use crate::source::CredentialArg;
 use acme_token_certmanager::{load_paths, plan_checks, PlanOptions};
@@ -71,14 +72,19 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
         }
     };
 
+    let progress = Progress::start(jobs.len());
     let settings = RunSettings {
         concurrency: args.concurrency,
         offline: args.offline,
         no_write: args.no_write,
         expiry_warning: args.report.expiry_warning,
         cancel: cancel.clone(),
+        on_job_done: progress.as_ref().map(Progress::callback),
     };
     let entries = run_checks(jobs, &settings).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
 
     let metadata = ReportMetadata {
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

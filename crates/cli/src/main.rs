@@ -10,6 +10,7 @@ mod check;
 mod demo;
 mod endpoints;
 mod output;
+mod progress;
 mod registry;
 mod source;
 
