@@ -3,7 +3,7 @@
 # each, 10 ClusterIssuers per token) in one run, against the mock enforcing
 # Cloudflare's per-credential limit of 1200 requests per 5 minutes with a
 # 5-minute block past it. Prints the wall time next to the bound the
-# per-account budget sets, the 429 answers the mock sent, the checks that
+# per-account budget sets, the 429 responses the mock sent, the checks that
 # failed, and the peak RSS of the run.
 #
 # Usage: bench/fleet.sh [LATENCY_MS] [ACCOUNTS] [ISSUERS_PER_ACCOUNT]
@@ -78,7 +78,7 @@ spec:
 open(os.path.join(work, "fleet.yaml"), "w").write("\n---\n".join(docs) + "\n")
 PY
 
-# The mock stops when its stdin closes, so this script holds a FIFO open on fd 3.
+# The mock stops when its stdin closes, so this script keeps a FIFO open on fd 3.
 mkfifo "$work/stdin"
 NO_COLOR=1 RUST_LOG=acme_token_mock=debug target/release/acme-token-mock --scenario "$work/scenario.yaml" \
     > "$work/mock.out" 2> "$work/mock.log" < "$work/stdin" &

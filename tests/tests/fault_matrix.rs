@@ -26,13 +26,13 @@ use tokio::sync::Semaphore;
 /// 40 characters, shaped like a Cloudflare API token; must never be printed.
 const CANARY: &str = "CANARYcanary0123456789CANARYcanary012345";
 const MARKER: &str = "acme-token-probe-";
-/// Client timeout of every case; the delay fault answers after [`DELAY_MS`].
+/// Client timeout of every case. The delay fault sends its response after [`DELAY_MS`].
 const TIMEOUT: &str = "1s";
 const DELAY_MS: u32 = 1500;
 /// Delay that keeps a step's request in flight while a signal is sent.
 const STALL_MS: u32 = 20_000;
-/// Cases running at once. Each is one CLI process and one in-process mock;
-/// more would load the two cores enough to push healthy requests towards
+/// Cases running at once. Each is one CLI process and one in-process mock.
+/// More would load the two cores enough to push healthy requests towards
 /// the 1 s client timeout.
 const PARALLEL_CASES: usize = 8;
 
@@ -63,13 +63,41 @@ struct ProviderRows {
 }
 
 const CLOUDFLARE_STEPS: &[StepRow] = &[
-    StepRow { label: "credential verify", selector: "step: verify", record_exists_during: false },
-    StepRow { label: "zone lookup", selector: "step: zones", record_exists_during: false },
-    StepRow { label: "existing-record list", selector: "step: list_records", record_exists_during: false },
-    StepRow { label: "create", selector: "step: create", record_exists_during: true },
-    StepRow { label: "read-back list", selector: "step: list_records\n      nth: 2", record_exists_during: true },
-    StepRow { label: "delete", selector: "step: delete", record_exists_during: false },
-    StepRow { label: "confirming list", selector: "step: list_records\n      nth: 3", record_exists_during: false },
+    StepRow {
+        label: "credential verify",
+        selector: "step: verify",
+        record_exists_during: false,
+    },
+    StepRow {
+        label: "zone lookup",
+        selector: "step: zones",
+        record_exists_during: false,
+    },
+    StepRow {
+        label: "existing-record list",
+        selector: "step: list_records",
+        record_exists_during: false,
+    },
+    StepRow {
+        label: "create",
+        selector: "step: create",
+        record_exists_during: true,
+    },
+    StepRow {
+        label: "read-back list",
+        selector: "step: list_records\n      nth: 2",
+        record_exists_during: true,
+    },
+    StepRow {
+        label: "delete",
+        selector: "step: delete",
+        record_exists_during: false,
+    },
+    StepRow {
+        label: "confirming list",
+        selector: "step: list_records\n      nth: 3",
+        record_exists_during: false,
+    },
 ];
 
 fn cloudflare_scenario(faults: &str) -> String {
@@ -79,8 +107,11 @@ fn cloudflare_scenario(faults: &str) -> String {
 }
 
 fn cloudflare_manifests() -> String {
-    cluster_issuer("cf", "apiTokenSecretRef:\n  name: cf\n  key: api-token", "www.example.com")
-        + &secret("cert-manager", "cf", "api-token", CANARY)
+    cluster_issuer(
+        "cf",
+        "apiTokenSecretRef:\n  name: cf\n  key: api-token",
+        "www.example.com",
+    ) + &secret("cert-manager", "cf", "api-token", CANARY)
 }
 
 fn cloudflare_records(mock: &MockServer) -> Vec<(String, String)> {
@@ -105,7 +136,12 @@ const PROVIDERS: &[ProviderRows] = &[ProviderRows {
     steps: CLOUDFLARE_STEPS,
     scenario: cloudflare_scenario,
     manifests: cloudflare_manifests,
-    endpoint: |mock| format!("cloudflare={}", mock.cloudflare_url().expect("cloudflare section")),
+    endpoint: |mock| {
+        format!(
+            "cloudflare={}",
+            mock.cloudflare_url().expect("cloudflare section")
+        )
+    },
     records: cloudflare_records,
     fault_arrived: cloudflare_fault_arrived,
 }];
@@ -114,7 +150,10 @@ const PROVIDERS: &[ProviderRows] = &[ProviderRows {
 #[derive(Clone, Copy)]
 enum Injection {
     /// A fault action of the mock, as YAML.
-    Fault { label: &'static str, action: &'static str },
+    Fault {
+        label: &'static str,
+        action: &'static str,
+    },
     /// A signal sent to the CLI while the step's request is in flight.
     Signal(&'static str),
 }
@@ -130,12 +169,30 @@ impl Injection {
 
 fn injections() -> Vec<Injection> {
     vec![
-        Injection::Fault { label: "HTTP 500", action: "{status: 500}" },
-        Injection::Fault { label: "429 with Retry-After", action: "{rate_limit: {retry_after: 30}}" },
-        Injection::Fault { label: "429 without Retry-After", action: "rate_limit" },
-        Injection::Fault { label: "delay past the timeout", action: "DELAY" },
-        Injection::Fault { label: "connection reset", action: "reset" },
-        Injection::Fault { label: "malformed body", action: "malformed" },
+        Injection::Fault {
+            label: "HTTP 500",
+            action: "{status: 500}",
+        },
+        Injection::Fault {
+            label: "429 with Retry-After",
+            action: "{rate_limit: {retry_after: 30}}",
+        },
+        Injection::Fault {
+            label: "429 without Retry-After",
+            action: "rate_limit",
+        },
+        Injection::Fault {
+            label: "delay past the timeout",
+            action: "DELAY",
+        },
+        Injection::Fault {
+            label: "connection reset",
+            action: "reset",
+        },
+        Injection::Fault {
+            label: "malformed body",
+            action: "malformed",
+        },
         Injection::Signal("INT"),
         Injection::Signal("TERM"),
         Injection::Signal("KILL"),
@@ -179,15 +236,24 @@ fn expected_fault_exit(step: &str) -> i32 {
     }
 }
 
-async fn run_case(provider: &'static ProviderRows, step: &'static StepRow, injection: Injection) -> Outcome {
+async fn run_case(
+    provider: &'static ProviderRows,
+    step: &'static StepRow,
+    injection: Injection,
+) -> Outcome {
     let action = match injection {
-        Injection::Fault { action: "DELAY", .. } => format!("{{delay: {DELAY_MS}}}"),
+        Injection::Fault {
+            action: "DELAY", ..
+        } => format!("{{delay: {DELAY_MS}}}"),
         Injection::Fault { action, .. } => action.to_string(),
         Injection::Signal(_) => format!("{{delay: {STALL_MS}}}"),
     };
     let faults = format!("    - {}\n      action: {action}\n", step.selector);
     let fixture = Fixture::new(&(provider.scenario)(&faults), &(provider.manifests)()).await;
-    let before: Vec<String> = (provider.records)(&fixture.mock).into_iter().map(|(_, full)| full).collect();
+    let before: Vec<String> = (provider.records)(&fixture.mock)
+        .into_iter()
+        .map(|(_, full)| full)
+        .collect();
 
     let started = Instant::now();
     let run = match injection {
@@ -219,15 +285,23 @@ async fn run_case(provider: &'static ProviderRows, step: &'static StepRow, injec
         _ => 0,
     };
     if probes.len() != expected_probes {
-        violations.push(format!("{} probe records left, expected {expected_probes}", probes.len()));
+        violations.push(format!(
+            "{} probe records left, expected {expected_probes}",
+            probes.len()
+        ));
     }
     if let Some(probe) = probes.first() {
         if probe.len() != 43 {
-            violations.push(format!("leftover probe value is {} characters, expected 43", probe.len()));
+            violations.push(format!(
+                "leftover probe value is {} characters, expected 43",
+                probe.len()
+            ));
         }
     }
     if before != after {
-        violations.push(format!("other records changed:\nbefore {before:#?}\nafter {after:#?}"));
+        violations.push(format!(
+            "other records changed:\nbefore {before:#?}\nafter {after:#?}"
+        ));
     }
     let output = run.all_output();
     if output.contains(CANARY) || output.contains(&CANARY[4..24]) {
@@ -271,8 +345,20 @@ async fn run_case(provider: &'static ProviderRows, step: &'static StepRow, injec
 async fn signal_during_step(fixture: &Fixture, provider: &ProviderRows, signal: &str) -> Run {
     let mut command = cli_command();
     command
-        .args(["check", "-f", fixture.manifests().to_str().unwrap(), "-o", "json", "-vvv"])
-        .args(["--timeout", "30s", "--endpoint", &(provider.endpoint)(&fixture.mock)])
+        .args([
+            "check",
+            "-f",
+            fixture.manifests().to_str().unwrap(),
+            "-o",
+            "json",
+            "-vvv",
+        ])
+        .args([
+            "--timeout",
+            "30s",
+            "--endpoint",
+            &(provider.endpoint)(&fixture.mock),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -292,9 +378,10 @@ async fn signal_during_step(fixture: &Fixture, provider: &ProviderRows, signal: 
         .status()
         .expect("run kill");
     assert!(sent.success(), "kill -s {signal} {pid} failed");
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait for the CLI"))
-        .await
-        .expect("wait thread");
+    let output =
+        tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait for the CLI"))
+            .await
+            .expect("wait thread");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -314,14 +401,21 @@ fn markdown_table(outcomes: &[Outcome]) -> String {
         };
         let result = |ok: bool| if ok { "unchanged" } else { "CHANGED" };
         let canary_ok = !outcome.violations.iter().any(|v| v.contains("canary"));
-        let others_ok = !outcome.violations.iter().any(|v| v.starts_with("other records"));
+        let others_ok = !outcome
+            .violations
+            .iter()
+            .any(|v| v.starts_with("other records"));
         let _ = writeln!(
             table,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
             outcome.provider,
             outcome.step,
             outcome.injection,
-            if outcome.exit < 0 { "killed".to_string() } else { outcome.exit.to_string() },
+            if outcome.exit < 0 {
+                "killed".to_string()
+            } else {
+                outcome.exit.to_string()
+            },
             outcome.verdict,
             findings,
             outcome.probes_left,
@@ -361,7 +455,15 @@ async fn fault_matrix() {
     let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.violations.is_empty())
-        .map(|o| format!("{} / {} / {}: {}", o.provider, o.step, o.injection, o.violations.join("; ")))
+        .map(|o| {
+            format!(
+                "{} / {} / {}: {}",
+                o.provider,
+                o.step,
+                o.injection,
+                o.violations.join("; ")
+            )
+        })
         .collect();
     let slowest = outcomes.iter().map(|o| o.seconds).fold(0.0, f64::max);
     eprintln!(
@@ -370,5 +472,11 @@ async fn fault_matrix() {
         started.elapsed().as_secs_f64(),
         failed.len()
     );
-    assert!(failed.is_empty(), "{} of {} cases failed:\n{}", failed.len(), outcomes.len(), failed.join("\n\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failed.len(),
+        outcomes.len(),
+        failed.join("\n\n")
+    );
 }

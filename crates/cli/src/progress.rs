@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-/// Fewest jobs that get a progress bar; shorter runs finish before a bar helps.
+/// Minimum number of jobs that get a progress bar, since shorter runs finish before a bar helps.
 pub const MIN_JOBS: usize = 20;
 
 /// A progress bar counting finished jobs.
@@ -25,8 +25,9 @@ impl Progress {
             return None;
         }
         let bar = ProgressBar::with_draw_target(Some(jobs as u64), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{bar:40} {pos}/{len} solvers checked, {elapsed} elapsed")
-            .expect("the progress template is valid");
+        let style =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} solvers checked, {elapsed} elapsed")
+                .expect("the progress template is valid");
         bar.set_style(style);
         Some(Self { bar })
     }
@@ -40,5 +41,15 @@ impl Progress {
     /// Removes the bar, so the report starts on a clean line.
     pub fn finish(self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_runs_get_no_bar() {
+        assert!(Progress::start(MIN_JOBS - 1).is_none());
     }
 }

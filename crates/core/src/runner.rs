@@ -85,7 +85,7 @@ pub fn challenge_fqdn(domain: &str) -> String {
 /// so at most `settings.concurrency` checks of one account run together.
 /// Jobs without a provider (skipped, config failures) need no slot.
 // NOTE: with many accounts the number of open connections grows with
-// accounts x concurrency; each running check holds at most two.
+// accounts x concurrency, because each running check uses up to two.
 pub async fn run_checks(jobs: Vec<CheckJob>, settings: &RunSettings) -> Vec<CheckEntry> {
     let budgets = Budgets::default();
     let slots = AccountSlots::new(settings.concurrency);
