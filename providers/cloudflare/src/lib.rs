@@ -18,6 +18,9 @@ mod config;
 mod error;
 mod replay;
 
+#[doc(hidden)]
+pub use client::fuzz_decode;
+
 use acme_token_core::budget::BudgetSettings;
 use acme_token_core::provider::{ProbeOutcome, ZoneOutcome};
 use acme_token_core::{
