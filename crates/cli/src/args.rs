@@ -139,7 +139,7 @@ pub struct CheckArgs {
     #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
-    /// Checks running at the same time; each provider account also keeps its own request budget.
+    /// Checks running at the same time per provider account; accounts run in parallel, each within its request budget.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 

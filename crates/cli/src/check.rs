@@ -2,6 +2,7 @@
 
 use crate::args::{CheckArgs, FailOnArg, ReportArgs};
 use crate::endpoints;
+use crate::progress::Progress;
 use crate::registry;
 use crate::source::CredentialArg;
 use acme_token_certmanager::{load_paths, plan_checks, PlanOptions};
@@ -104,14 +105,19 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
     let compare_candidates = !candidate_jobs.is_empty();
     let jobs: Vec<CheckJob> = jobs.into_iter().chain(candidate_jobs).collect();
 
+    let progress = Progress::start(jobs.len());
     let settings = RunSettings {
         concurrency: usize::from(args.concurrency),
         offline: args.offline,
         no_write: args.no_write,
         expiry_warning: args.report.expiry_warning,
         cancel: cancel.clone(),
+        on_job_done: progress.as_ref().map(Progress::callback),
     };
     let mut entries = run_checks(jobs, &settings).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
     let mut rotation = Vec::new();
     if compare_candidates {
         (entries, rotation) = crate::candidate::pair_entries(entries, in_cluster_count);

@@ -14,6 +14,7 @@ mod endpoints;
 mod keyring;
 mod output;
 mod providers;
+mod progress;
 mod registry;
 mod source;
 

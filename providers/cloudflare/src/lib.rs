@@ -19,6 +19,9 @@ mod error;
 mod leftovers;
 mod replay;
 
+#[doc(hidden)]
+pub use client::fuzz_decode;
+
 use acme_token_core::budget::BudgetSettings;
 use acme_token_core::provider::{ProbeOutcome, ProbeRecord, ZoneOutcome};
 use acme_token_core::{Finding, 
