@@ -73,6 +73,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "DELETE /zones/{zone_id}/dns_records/{record_id}",
     ],
     default_endpoint: "https://api.cloudflare.com/client/v4",
+    endpoint_overrides: &[],
     published_rate_limit:
         "1200 requests per 5 minutes per user or account token; past it all calls are blocked for 5 minutes",
     default_budget: BudgetSettings {
