@@ -601,6 +601,8 @@ async fn pinned_zone(
                     )
                     .with_remedy(format!("set hostedZoneID to the public hosted zone of {} (aws route53 list-hosted-zones-by-name --dns-name {})", zone.name, zone.name.trim_end_matches('.'))),
                 );
+                // A write there proves nothing about issuance, so none is sent.
+                return None;
             }
             if let Some(fqdn) = fqdn {
                 if best_match(fqdn, std::slice::from_ref(&zone)).is_none() {
