@@ -1,8 +1,8 @@
 //! Route53 end to end: the binary against the in-process Route53/STS mock
-//! and its authoritative DNS. Covers the reported failure cases (access
-//! denied on the zone lookup or GetChange, a trimmed newline, a temporary
-//! key, a pinned private zone, a role equal to the ambient one), each
-//! credential mode, and the probe contract under faults and signals.
+//! and its authoritative DNS. The reported failure cases come first: access
+//! denied on the zone lookup or on GetChange, a trimmed newline, a temporary
+//! key, a pinned private zone and a role equal to the ambient one. Then
+//! each credential mode, and the probe contract under faults and signals.
 
 use acme_token_mock::route53::{Fault, RecordSet, Step};
 use acme_token_mock::faults::FaultAction;
@@ -250,7 +250,8 @@ async fn c14_temporary_key_without_session() {
     let temporary = finding(check, "TemporaryCredentialsWithoutSession");
     assert_eq!(temporary["stage"], "config");
     let remedy = temporary["remedy"].as_str().unwrap();
-    assert!(remedy.contains("role") && remedy.contains("IRSA"), "{remedy}");
+    assert!(remedy.contains("role"), "{remedy}");
+    assert!(remedy.contains("IRSA"), "{remedy}");
     let invalid = finding(check, "AuthInvalid");
     assert_eq!(invalid["evidence"]["providerCode"], "InvalidClientTokenId");
 }
@@ -474,7 +475,9 @@ async fn canary_never_printed() {
         for format in ["json", "wide", "yaml"] {
             let run = fixture.check(&["-o", format, "-vvv"]).await;
             let output = run.all_output();
-            assert!(!output.contains("CANARY") && !output.contains("canary-secret") && !output.contains("wrong-canary"), "{case}/{format}: canary leaked:\n{output}");
+            for canary in ["CANARY", "canary-secret", "wrong-canary"] {
+                assert!(!output.contains(canary), "{case}/{format}: {canary} leaked:\n{output}");
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ pub(crate) fn nameservers(zone: &str) -> Vec<String> {
     vec![format!("ns-{seed}01.awsdns-mock.test."), format!("ns-{seed}02.awsdns-mock.test.")]
 }
 
-/// The SOA and NS record sets Route53 creates with every zone.
+/// Returns the SOA and NS record sets Route53 creates with every zone.
 pub(crate) fn apex_record_sets(zone: &Zone) -> Vec<RecordSet> {
     let ns = nameservers(&zone.name);
     vec![

@@ -31,14 +31,14 @@ impl Route53Responder {
     }
 }
 
-/// Which API a request belongs to.
+/// API of a request.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Service {
     Route53,
     Sts,
 }
 
-/// An error answer.
+/// An error response.
 struct ApiError {
     status: u16,
     code: String,

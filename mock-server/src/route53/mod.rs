@@ -6,8 +6,8 @@
 //! URL (`AWS_ENDPOINT_URL`) sends both there. Every access key belongs to a
 //! principal (IAM user or role session) with an IAM-like policy: actions,
 //! resource ARNs, and the record name and type condition keys of
-//! ChangeResourceRecordSets. Changes answer PENDING and turn INSYNC after
-//! `insync_after_ms`.
+//! ChangeResourceRecordSets. Changes are PENDING at first and turn INSYNC
+//! after `insync_after_ms`.
 //!
 //! Steps for faults and the request log: the Route53 operations by name,
 //! and `sts` for any STS call (the front sees only the request head, and the

@@ -48,7 +48,7 @@ const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// cert-manager"; IAM does not look at it.
 const CHANGE_COMMENT: &str = "acme-token probe of cert-manager's challenge record";
 
-/// Why no session could be built, as the credential stage reports it.
+/// Failure to build a session, as the credential stage reports it.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionFailure {
     pub finding: Finding,
@@ -662,7 +662,7 @@ async fn prove_zone_read(p: &Route53Provider, cx: &ProbeContext, session: &Sessi
 // Write and cleanup stages
 // ---------------------------------------------------------------------------
 
-/// The record set cert-manager writes for `value`: TXT, TTL 10,
+/// Builds the record set cert-manager writes for `value`: TXT, TTL 10,
 /// MultiValueAnswer, SetIdentifier and value both the quoted value.
 fn challenge_record_set(fqdn: &str, value: &str) -> ResourceRecordSet {
     let quoted = format!("\"{value}\"");
@@ -716,8 +716,8 @@ enum Created {
     Nothing,
     /// The change was accepted with this change id.
     Change(String),
-    /// No answer arrived (timeout, reset, 5xx, cancellation), so the record
-    /// set may or may not exist.
+    /// No success response arrived (timeout, reset, 5xx, cancellation), so
+    /// the record set may or may not exist.
     Unknown,
 }
 
@@ -783,8 +783,12 @@ async fn upsert(
     value: &str,
     write: &mut StageReport,
 ) -> Created {
-    // The UPSERT is not abandoned on Ctrl-C: it gets `cx.cleanup_grace` to
-    // answer, so the DELETE that follows knows whether it has work to do.
+    // Nothing is created once the run is cancelled. An UPSERT already sent
+    // is not abandoned on Ctrl-C: it gets `cx.cleanup_grace` to complete,
+    // and the DELETE that follows runs in any case.
+    if cx.cancel.is_cancelled() {
+        return Created::Nothing;
+    }
     let request = || {
         let upsert = change(session, &zone.id, ChangeAction::Upsert, fqdn, value);
         async move {
@@ -891,7 +895,7 @@ fn apply_wait(report: &mut StageReport, wait: Wait, fact: &str) {
     }
 }
 
-/// What the extra ListResourceRecordSets read showed.
+/// Result of the extra ListResourceRecordSets read.
 enum Read {
     /// The probe's record set is there (`true`) or not; `others` counts the
     /// other TXT record sets at the name.
