@@ -69,7 +69,9 @@ fn boto3_round_trip() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/route53_boto3_check.py");
     let mut command = Command::new("python3");
-    command.arg(script).args([url.as_str(), KEY_ID, SECRET, DENIED_KEY_ID, DENIED_SECRET]);
+    command
+        .arg(script)
+        .args([url.as_str(), KEY_ID, SECRET, DENIED_KEY_ID, DENIED_SECRET]);
     for (name, _) in std::env::vars() {
         if name.starts_with("AWS_") || name.to_ascii_lowercase().ends_with("_proxy") {
             command.env_remove(name);
@@ -82,6 +84,9 @@ fn boto3_round_trip() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
-    assert!(output.status.success(), "boto3 check failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "boto3 check failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("boto3 check passed"), "{stdout}");
 }

@@ -4,8 +4,8 @@
 //! key, a pinned private zone and a role equal to the ambient one. Then
 //! each credential mode, and the probe contract under faults and signals.
 
-use acme_token_mock::route53::{Fault, RecordSet, Step};
 use acme_token_mock::faults::FaultAction;
+use acme_token_mock::route53::{Fault, RecordSet, Step};
 use acme_token_mock::{MockServer, Scenario};
 use acme_token_tests::{check_for, cli_command, finding, reasons, run_cli_async, Run};
 use std::process::Stdio;
@@ -39,7 +39,10 @@ fn scenario(actions: &str, extra: &str) -> String {
 }
 
 fn issuer(stanza: &str, domain: &str) -> String {
-    let stanza: String = stanza.lines().map(|line| format!("            {line}\n")).collect();
+    let stanza: String = stanza
+        .lines()
+        .map(|line| format!("            {line}\n"))
+        .collect();
     format!(
         r#"apiVersion: cert-manager.io/v1
 kind: ClusterIssuer
@@ -93,7 +96,11 @@ impl Fixture {
 
     fn args(&self, extra: &[&str]) -> Vec<String> {
         let url = self.mock.route53_url().expect("route53 section");
-        let dns = self.mock.route53().and_then(|m| m.dns_addr()).expect("dns started");
+        let dns = self
+            .mock
+            .route53()
+            .and_then(|m| m.dns_addr())
+            .expect("dns started");
         let mut args: Vec<String> = vec![
             "check".into(),
             "-f".into(),
@@ -118,7 +125,10 @@ impl Fixture {
     }
 
     async fn check_with_env(&self, extra: &[&str], env: &[(&str, &str)]) -> Run {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         run_cli_async(self.args(extra), env).await
     }
 
@@ -127,7 +137,13 @@ impl Fixture {
     }
 
     fn steps(&self) -> Vec<Step> {
-        self.mock.route53().unwrap().requests().iter().map(|r| r.step).collect()
+        self.mock
+            .route53()
+            .unwrap()
+            .requests()
+            .iter()
+            .map(|r| r.step)
+            .collect()
     }
 }
 
@@ -159,16 +175,28 @@ async fn static_keys_pass_and_leave_zone_unchanged() {
     let zone = stages.iter().find(|s| s["stage"] == "zone").unwrap();
     assert_eq!(zone["facts"]["zoneId"], "ZPUBLIC");
     assert_eq!(zone["facts"]["soaZone"], "example.com.");
-    assert!(zone["facts"]["nameservers"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert!(zone["facts"]["nameservers"]
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
     let write = stages.iter().find(|s| s["stage"] == "write").unwrap();
     assert_eq!(write["facts"]["ttl"], "10");
-    assert!(write["facts"]["changeStatus"].as_str().unwrap().starts_with("INSYNC"));
+    assert!(write["facts"]["changeStatus"]
+        .as_str()
+        .unwrap()
+        .starts_with("INSYNC"));
     let credential = stages.iter().find(|s| s["stage"] == "credential").unwrap();
-    assert_eq!(credential["facts"]["principalArn"], "arn:aws:iam::123456789012:user/dns");
+    assert_eq!(
+        credential["facts"]["principalArn"],
+        "arn:aws:iam::123456789012:user/dns"
+    );
     assert_eq!(fixture.public_sets(), initial_sets());
 
     let steps = fixture.steps();
-    let changes = steps.iter().filter(|s| **s == Step::ChangeResourceRecordSets).count();
+    let changes = steps
+        .iter()
+        .filter(|s| **s == Step::ChangeResourceRecordSets)
+        .count();
     assert_eq!(changes, 2, "UPSERT and DELETE: {steps:?}");
     assert_eq!(steps.len(), 8, "{steps:?}");
     assert_eq!(check["requests"], 8);
@@ -177,15 +205,28 @@ async fn static_keys_pass_and_leave_zone_unchanged() {
 #[tokio::test(flavor = "multi_thread")]
 async fn c11_zone_lookup_denied() {
     let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, SECRET);
-    let fixture = Fixture::new(&scenario("[route53:ChangeResourceRecordSets, route53:GetChange]", ""), &manifests).await;
+    let fixture = Fixture::new(
+        &scenario("[route53:ChangeResourceRecordSets, route53:GetChange]", ""),
+        &manifests,
+    )
+    .await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let report = run.json();
     let check = check_for(&report, "www.example.com");
     let missing = finding(check, "PermissionMissing");
     assert_eq!(missing["stage"], "zone");
-    assert!(missing["message"].as_str().unwrap().contains("route53:ListHostedZonesByName"), "{missing}");
-    assert!(missing["remedy"].as_str().unwrap().contains("hostedZoneID"), "{missing}");
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("route53:ListHostedZonesByName"),
+        "{missing}"
+    );
+    assert!(
+        missing["remedy"].as_str().unwrap().contains("hostedZoneID"),
+        "{missing}"
+    );
     assert_eq!(missing["evidence"]["providerCode"], "AccessDenied");
     assert_eq!(missing["evidence"]["httpStatus"], 403);
 }
@@ -193,7 +234,14 @@ async fn c11_zone_lookup_denied() {
 #[tokio::test(flavor = "multi_thread")]
 async fn c12_get_change_denied_still_deletes() {
     let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, SECRET);
-    let fixture = Fixture::new(&scenario("[route53:ListHostedZonesByName, route53:ChangeResourceRecordSets]", ""), &manifests).await;
+    let fixture = Fixture::new(
+        &scenario(
+            "[route53:ListHostedZonesByName, route53:ChangeResourceRecordSets]",
+            "",
+        ),
+        &manifests,
+    )
+    .await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let report = run.json();
@@ -204,18 +252,29 @@ async fn c12_get_change_denied_still_deletes() {
         .iter()
         .filter(|f| f["reason"] == "PermissionMissing")
         .collect();
-    assert_eq!(missing.len(), 1, "ListResourceRecordSets must not be a PermissionMissing: {missing:?}");
+    assert_eq!(
+        missing.len(),
+        1,
+        "ListResourceRecordSets must not be a PermissionMissing: {missing:?}"
+    );
     assert_eq!(missing[0]["stage"], "write");
     let message = missing[0]["message"].as_str().unwrap();
     assert!(message.contains("route53:GetChange"), "{message}");
     assert!(message.contains("arn:aws:route53:::change/*"), "{message}");
-    assert!(!reasons(check).iter().any(|r| r.starts_with("ProbeLeftover")), "{:?}", reasons(check));
+    assert!(
+        !reasons(check)
+            .iter()
+            .any(|r| r.starts_with("ProbeLeftover")),
+        "{:?}",
+        reasons(check)
+    );
     assert_eq!(fixture.public_sets(), initial_sets());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn c13_trimmed_newline_is_warning() {
-    let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, &format!("{SECRET}\\n"));
+    let manifests =
+        issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, &format!("{SECRET}\\n"));
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
@@ -229,7 +288,8 @@ async fn c13_trimmed_newline_is_warning() {
 #[tokio::test(flavor = "multi_thread")]
 async fn untrimmed_secret_fails_signature() {
     // The mock checks signatures, so a wrong secret is SignatureDoesNotMatch.
-    let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, "not-the-secret-access-key-0000000000000");
+    let manifests = issuer(STATIC_KEYS, "www.example.com")
+        + &secret(KEY_ID, "not-the-secret-access-key-0000000000000");
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
@@ -241,7 +301,8 @@ async fn untrimmed_secret_fails_signature() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn c14_temporary_key_without_session() {
-    let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret("ASIAIOSFODNN7EXAMPLE", SECRET);
+    let manifests =
+        issuer(STATIC_KEYS, "www.example.com") + &secret("ASIAIOSFODNN7EXAMPLE", SECRET);
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
@@ -267,10 +328,19 @@ async fn c15_pinned_private_zone() {
     let check = check_for(&report, "www.example.com");
     let private = finding(check, "ZonePrivate");
     assert_eq!(private["stage"], "zone");
-    assert!(private["remedy"].as_str().unwrap().contains("public"), "{private}");
+    assert!(
+        private["remedy"].as_str().unwrap().contains("public"),
+        "{private}"
+    );
     let steps = fixture.steps();
-    assert!(!steps.contains(&Step::ListHostedZonesByName), "a pinned zone skips the lookup: {steps:?}");
-    assert!(!steps.contains(&Step::ChangeResourceRecordSets), "nothing is written to a private zone: {steps:?}");
+    assert!(
+        !steps.contains(&Step::ListHostedZonesByName),
+        "a pinned zone skips the lookup: {steps:?}"
+    );
+    assert!(
+        !steps.contains(&Step::ChangeResourceRecordSets),
+        "nothing is written to a private zone: {steps:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -284,7 +354,10 @@ async fn c16_role_equal_to_ambient_role() {
             &[],
             &[
                 ("AWS_ACCESS_KEY_ID", "ASIAPODSESSION000001"),
-                ("AWS_SECRET_ACCESS_KEY", "pod-secret-0000000000000000000000000000"),
+                (
+                    "AWS_SECRET_ACCESS_KEY",
+                    "pod-secret-0000000000000000000000000000",
+                ),
                 ("AWS_SESSION_TOKEN", "pod-token"),
                 ("AWS_CONFIG_FILE", "/nonexistent"),
                 ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
@@ -296,9 +369,22 @@ async fn c16_role_equal_to_ambient_role() {
     let check = check_for(&report, "www.example.com");
     let denied = finding(check, "AssumeRoleDenied");
     assert_eq!(denied["stage"], "credential");
-    assert!(denied["message"].as_str().unwrap().contains("can be removed"), "{denied}");
-    assert!(denied["remedy"].as_str().unwrap().contains("remove role"), "{denied}");
-    assert!(reasons(check).iter().any(|r| r == "Notice@config/warning"), "ambient warning: {:?}", reasons(check));
+    assert!(
+        denied["message"]
+            .as_str()
+            .unwrap()
+            .contains("can be removed"),
+        "{denied}"
+    );
+    assert!(
+        denied["remedy"].as_str().unwrap().contains("remove role"),
+        "{denied}"
+    );
+    assert!(
+        reasons(check).iter().any(|r| r == "Notice@config/warning"),
+        "ambient warning: {:?}",
+        reasons(check)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -311,8 +397,16 @@ async fn role_assumed_from_static_keys() {
     assert_eq!(run.code, 0, "{}", run.all_output());
     let report = run.json();
     let check = check_for(&report, "www.example.com");
-    let credential = check["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "credential").unwrap();
-    assert_eq!(credential["facts"]["principalArn"], "arn:aws:sts::123456789012:assumed-role/dns-role/cert-manager");
+    let credential = check["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "credential")
+        .unwrap();
+    assert_eq!(
+        credential["facts"]["principalArn"],
+        "arn:aws:sts::123456789012:assumed-role/dns-role/cert-manager"
+    );
     assert_eq!(fixture.public_sets(), initial_sets());
 }
 
@@ -334,21 +428,39 @@ async fn web_identity_with_token_file() {
     let report = without.json();
     let check = check_for(&report, "www.example.com");
     let notice = finding(check, "Notice");
-    assert!(notice["remedy"].as_str().unwrap().contains("kubectl create token"), "{notice}");
+    assert!(
+        notice["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("kubectl create token"),
+        "{notice}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn issuer_ambient_needs_flag() {
     let manifests = issuer("region: eu-west-1", "www.example.com")
-        .replace("kind: ClusterIssuer\nmetadata:\n  name: r53", "kind: Issuer\nmetadata:\n  name: r53\n  namespace: default")
-        .replace("kind: ClusterIssuer\n    name: r53", "kind: Issuer\n    name: r53");
+        .replace(
+            "kind: ClusterIssuer\nmetadata:\n  name: r53",
+            "kind: Issuer\nmetadata:\n  name: r53\n  namespace: default",
+        )
+        .replace(
+            "kind: ClusterIssuer\n    name: r53",
+            "kind: Issuer\n    name: r53",
+        );
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let report = run.json();
     let check = check_for(&report, "www.example.com");
     let invalid = finding(check, "InvalidConfig");
-    assert!(invalid["message"].as_str().unwrap().contains("empty credentials"), "{invalid}");
+    assert!(
+        invalid["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty credentials"),
+        "{invalid}"
+    );
     assert!(fixture.steps().is_empty(), "no request without credentials");
 }
 
@@ -362,13 +474,22 @@ async fn simple_routing_record_conflicts() {
     let check = check_for(&report, "legacy.example.com");
     let conflict = finding(check, "RecordConflict");
     assert_eq!(conflict["stage"], "write");
-    assert!(conflict["message"].as_str().unwrap().contains("simple-routing"), "{conflict}");
+    assert!(
+        conflict["message"]
+            .as_str()
+            .unwrap()
+            .contains("simple-routing"),
+        "{conflict}"
+    );
     assert_eq!(fixture.public_sets(), initial_sets());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_region_is_reported() {
-    let manifests = issuer(&STATIC_KEYS.replace("region: eu-west-1\n", ""), "www.example.com") + &secret(KEY_ID, SECRET);
+    let manifests = issuer(
+        &STATIC_KEYS.replace("region: eu-west-1\n", ""),
+        "www.example.com",
+    ) + &secret(KEY_ID, SECRET);
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
@@ -387,53 +508,83 @@ async fn run_with_fault(fault: &str) -> (Fixture, Run) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn transient_throttling_is_retried() {
-    let (fixture, run) = run_with_fault("    - {step: list_hosted_zones_by_name, action: rate_limit}\n").await;
+    let (fixture, run) =
+        run_with_fault("    - {step: list_hosted_zones_by_name, action: rate_limit}\n").await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert_eq!(fixture.public_sets(), initial_sets());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn persistent_throttling_is_rate_limited() {
-    let (fixture, run) = run_with_fault("    - {step: get_change, times: 0, action: rate_limit}\n").await;
+    let (fixture, run) =
+        run_with_fault("    - {step: get_change, times: 0, action: rate_limit}\n").await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let report = run.json();
     let check = check_for(&report, "www.example.com");
     let limited = finding(check, "RateLimited");
     assert_eq!(limited["evidence"]["providerCode"], "Throttling");
-    assert_eq!(fixture.public_sets(), initial_sets(), "the DELETE still ran");
+    assert_eq!(
+        fixture.public_sets(),
+        initial_sets(),
+        "the DELETE still ran"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upsert_error_after_apply_is_cleaned() {
-    let (fixture, run) = run_with_fault("    - {step: change_resource_record_sets, times: 3, action: {apply_then_status: 500}}\n").await;
+    let (fixture, run) = run_with_fault(
+        "    - {step: change_resource_record_sets, times: 3, action: {apply_then_status: 500}}\n",
+    )
+    .await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     assert_eq!(fixture.public_sets(), initial_sets());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upsert_reset_is_cleaned() {
-    let (fixture, run) = run_with_fault("    - {step: change_resource_record_sets, action: reset}\n").await;
-    assert_eq!(fixture.public_sets(), initial_sets(), "{}", run.all_output());
+    let (fixture, run) =
+        run_with_fault("    - {step: change_resource_record_sets, action: reset}\n").await;
+    assert_eq!(
+        fixture.public_sets(),
+        initial_sets(),
+        "{}",
+        run.all_output()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_denied_reports_leftover() {
     let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, SECRET);
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
-    fixture.mock.route53().unwrap().add_fault(Fault::new(Step::ChangeResourceRecordSets, FaultAction::status(403)).nth(2).times(0));
+    fixture.mock.route53().unwrap().add_fault(
+        Fault::new(Step::ChangeResourceRecordSets, FaultAction::status(403))
+            .nth(2)
+            .times(0),
+    );
     let run = fixture.check(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let report = run.json();
     let check = check_for(&report, "www.example.com");
     let leftover = finding(check, "ProbeLeftover");
-    assert!(leftover["remedy"].as_str().unwrap().contains("cleanup"), "{leftover}");
+    assert!(
+        leftover["remedy"].as_str().unwrap().contains("cleanup"),
+        "{leftover}"
+    );
 }
 
 async fn interrupt_during_wait(signal: &str) {
     let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, SECRET);
-    let fixture = Fixture::new(&scenario(ALL_ACTIONS, "  insync_after_ms: 60000\n"), &manifests).await;
+    let fixture = Fixture::new(
+        &scenario(ALL_ACTIONS, "  insync_after_ms: 60000\n"),
+        &manifests,
+    )
+    .await;
     let mut command = cli_command();
-    command.args(fixture.args(&[])).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    command
+        .args(fixture.args(&[]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
     let child = command.spawn().expect("start the CLI");
     let pid = child.id();
     let route53 = fixture.mock.route53().unwrap();
@@ -442,10 +593,21 @@ async fn interrupt_during_wait(signal: &str) {
         assert!(std::time::Instant::now() < deadline, "no GetChange seen");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let sent = std::process::Command::new("kill").args(["-s", signal, &pid.to_string()]).status().expect("run kill");
+    let sent = std::process::Command::new("kill")
+        .args(["-s", signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
     assert!(sent.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(fixture.public_sets(), initial_sets());
 }
 
@@ -467,16 +629,24 @@ async fn canary_never_printed() {
     let scenario_text = scenario(ALL_ACTIONS, &extra);
     for (key, secret_value, case) in [
         (key_canary, secret_canary, "valid"),
-        (key_canary, "wrong-canary-secret-0000000000000000000000", "bad secret"),
+        (
+            key_canary,
+            "wrong-canary-secret-0000000000000000000000",
+            "bad secret",
+        ),
         ("AKIAUNKNOWNCANARY001", secret_canary, "unknown key"),
     ] {
-        let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(key, &format!("{secret_value}\\n"));
+        let manifests =
+            issuer(STATIC_KEYS, "www.example.com") + &secret(key, &format!("{secret_value}\\n"));
         let fixture = Fixture::new(&scenario_text, &manifests).await;
         for format in ["json", "wide", "yaml"] {
             let run = fixture.check(&["-o", format, "-vvv"]).await;
             let output = run.all_output();
             for canary in ["CANARY", "canary-secret", "wrong-canary"] {
-                assert!(!output.contains(canary), "{case}/{format}: {canary} leaked:\n{output}");
+                assert!(
+                    !output.contains(canary),
+                    "{case}/{format}: {canary} leaked:\n{output}"
+                );
             }
         }
     }
@@ -498,6 +668,16 @@ async fn bad_stanzas_are_config_errors() {
         assert!(run.stdout.contains(expected), "{stanza}: expected {expected:?} in\n{}", run.stdout);
         assert!(!run.all_output().contains("panicked"), "{}", run.all_output());
     }
-    let bad_flag = run_cli_async(vec!["check".into(), "-f".into(), "/nonexistent".into(), "--endpoint".into(), "sts=not a url".into()], Vec::new()).await;
+    let bad_flag = run_cli_async(
+        vec![
+            "check".into(),
+            "-f".into(),
+            "/nonexistent".into(),
+            "--endpoint".into(),
+            "sts=not a url".into(),
+        ],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(bad_flag.code, 2, "{}", bad_flag.all_output());
 }

@@ -34,12 +34,24 @@ impl Drop for Moto {
 }
 
 fn moto_available() -> bool {
-    Command::new("moto_server").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-        && Command::new("python3").args(["-c", "import boto3"]).output().is_ok_and(|o| o.status.success())
+    Command::new("moto_server")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new("python3")
+            .args(["-c", "import boto3"])
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 fn start_moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -49,10 +61,16 @@ fn start_moto() -> Moto {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen on {addr}");
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on {addr}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Moto { child, url: format!("http://{addr}") }
+    Moto {
+        child,
+        url: format!("http://{addr}"),
+    }
 }
 
 /// Creates the public zone example.com in moto with boto3 and returns its id.
@@ -71,7 +89,11 @@ print(zone["HostedZone"]["Id"].split("/")[-1])
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .output()
         .expect("python3 runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
@@ -110,22 +132,38 @@ stringData:
 }
 
 async fn check_against_moto(extra: &str) -> Option<(serde_json::Value, String)> {
-    if !require_peer(moto_available(), "moto_server (pip install \"moto[server]\" boto3)") {
+    if !require_peer(
+        moto_available(),
+        "moto_server (pip install \"moto[server]\" boto3)",
+    ) {
         return None;
     }
     let moto = start_moto();
     let zone_id = create_zone(&moto.url);
     // Only the DNS server of the mock is used: it serves example.com.
-    let dns = MockServer::start(Scenario::from_yaml("route53:\n  zones:\n    - name: example.com\n").unwrap()).await.unwrap();
+    let dns = MockServer::start(
+        Scenario::from_yaml("route53:\n  zones:\n    - name: example.com\n").unwrap(),
+    )
+    .await
+    .unwrap();
     let dns_addr = dns.route53().unwrap().dns_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("manifests.yaml");
     std::fs::write(&path, manifests(extra)).unwrap();
     let args: Vec<String> = [
-        "check", "-f", &path.display().to_string(), "-o", "json", "--timeout", "5s",
-        "--endpoint", &format!("route53={}", moto.url),
-        "--endpoint", &format!("sts={}", moto.url),
-        "--dns01-recursive-nameservers", &dns_addr.to_string(),
+        "check",
+        "-f",
+        &path.display().to_string(),
+        "-o",
+        "json",
+        "--timeout",
+        "5s",
+        "--endpoint",
+        &format!("route53={}", moto.url),
+        "--endpoint",
+        &format!("sts={}", moto.url),
+        "--dns01-recursive-nameservers",
+        &dns_addr.to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -136,48 +174,89 @@ async fn check_against_moto(extra: &str) -> Option<(serde_json::Value, String)> 
 }
 
 fn stage<'a>(check: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    check["stages"].as_array().unwrap().iter().find(|s| s["stage"] == name).unwrap()
+    check["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == name)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn static_keys_against_moto() {
-    let Some((report, zone_id)) = check_against_moto("").await else { return };
+    let Some((report, zone_id)) = check_against_moto("").await else {
+        return;
+    };
     let check = check_for(&report, "www.example.com");
     assert_eq!(check["verdict"], "OK", "{check:#}");
     // moto difference: IAM is off, so an unknown key is `user/moto`, with
     // `sts` where AWS writes `iam` in a user ARN.
-    assert_eq!(stage(check, "credential")["facts"]["principalArn"], "arn:aws:sts::123456789012:user/moto");
+    assert_eq!(
+        stage(check, "credential")["facts"]["principalArn"],
+        "arn:aws:sts::123456789012:user/moto"
+    );
     assert_eq!(stage(check, "zone")["facts"]["zoneId"], zone_id);
     // moto difference: every change is INSYNC at the first GetChange.
-    assert!(stage(check, "write")["facts"]["changeStatus"].as_str().unwrap().starts_with("INSYNC"));
-    assert_eq!(stage(check, "write")["facts"]["readBack"], "ListResourceRecordSets shows the probe record set");
+    assert!(stage(check, "write")["facts"]["changeStatus"]
+        .as_str()
+        .unwrap()
+        .starts_with("INSYNC"));
+    assert_eq!(
+        stage(check, "write")["facts"]["readBack"],
+        "ListResourceRecordSets shows the probe record set"
+    );
     assert_eq!(stage(check, "cleanup")["facts"]["leftover"], "none");
-    assert_eq!(stage(check, "cleanup")["facts"]["confirmRead"], "ListResourceRecordSets no longer shows the probe record set");
+    assert_eq!(
+        stage(check, "cleanup")["facts"]["confirmRead"],
+        "ListResourceRecordSets no longer shows the probe record set"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn assumed_role_against_moto() {
-    let Some((report, _)) = check_against_moto("            role: arn:aws:iam::123456789012:role/dns\n").await else { return };
+    let Some((report, _)) =
+        check_against_moto("            role: arn:aws:iam::123456789012:role/dns\n").await
+    else {
+        return;
+    };
     let check = check_for(&report, "www.example.com");
     assert_eq!(check["verdict"], "OK", "{check:#}");
     // moto difference: the role need not exist and no trust policy is checked.
-    assert_eq!(stage(check, "credential")["facts"]["principalArn"], "arn:aws:sts::123456789012:assumed-role/dns/cert-manager");
+    assert_eq!(
+        stage(check, "credential")["facts"]["principalArn"],
+        "arn:aws:sts::123456789012:assumed-role/dns/cert-manager"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pinned_zone_against_moto() {
-    if !require_peer(moto_available(), "moto_server (pip install \"moto[server]\" boto3)") {
+    if !require_peer(
+        moto_available(),
+        "moto_server (pip install \"moto[server]\" boto3)",
+    ) {
         return;
     }
     let moto = start_moto();
     let zone_id = create_zone(&moto.url);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("manifests.yaml");
-    std::fs::write(&path, manifests(&format!("            hostedZoneID: {zone_id}\n"))).unwrap();
+    std::fs::write(
+        &path,
+        manifests(&format!("            hostedZoneID: {zone_id}\n")),
+    )
+    .unwrap();
     let args: Vec<String> = [
-        "check", "-f", &path.display().to_string(), "-o", "json", "--timeout", "5s",
-        "--endpoint", &format!("route53={}", moto.url),
-        "--endpoint", &format!("sts={}", moto.url),
+        "check",
+        "-f",
+        &path.display().to_string(),
+        "-o",
+        "json",
+        "--timeout",
+        "5s",
+        "--endpoint",
+        &format!("route53={}", moto.url),
+        "--endpoint",
+        &format!("sts={}", moto.url),
     ]
     .iter()
     .map(|s| s.to_string())

@@ -26,7 +26,10 @@ const TTL: u32 = 300;
 /// Nameserver names given to a zone, as Route53's delegation sets name them.
 pub(crate) fn nameservers(zone: &str) -> Vec<String> {
     let seed = zone.len() % 10;
-    vec![format!("ns-{seed}01.awsdns-mock.test."), format!("ns-{seed}02.awsdns-mock.test.")]
+    vec![
+        format!("ns-{seed}01.awsdns-mock.test."),
+        format!("ns-{seed}02.awsdns-mock.test."),
+    ]
 }
 
 /// Returns the SOA and NS record sets Route53 creates with every zone.
@@ -45,7 +48,10 @@ pub(crate) fn apex_record_sets(zone: &Zone) -> Vec<RecordSet> {
             name: zone.name.clone(),
             record_type: "SOA".to_string(),
             ttl: 900,
-            values: vec![format!("{} awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400", ns[0])],
+            values: vec![format!(
+                "{} awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400",
+                ns[0]
+            )],
             set_identifier: None,
             multi_value: false,
         },
@@ -57,23 +63,47 @@ fn authority(zone: &Zone) -> Option<InMemoryAuthority> {
     let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false);
     let ns = nameservers(&zone.name);
     let primary = Name::from_str(&ns[0]).ok()?;
-    let soa = SOA::new(primary, Name::from_str("awsdns-hostmaster.amazon.com.").ok()?, 1, 7200, 900, 1_209_600, 86_400);
+    let soa = SOA::new(
+        primary,
+        Name::from_str("awsdns-hostmaster.amazon.com.").ok()?,
+        1,
+        7200,
+        900,
+        1_209_600,
+        86_400,
+    );
     authority.upsert_mut(Record::from_rdata(origin.clone(), 900, RData::SOA(soa)), 1);
     for server in &ns {
-        authority.upsert_mut(Record::from_rdata(origin.clone(), TTL, RData::NS(NS(Name::from_str(server).ok()?))), 1);
+        authority.upsert_mut(
+            Record::from_rdata(
+                origin.clone(),
+                TTL,
+                RData::NS(NS(Name::from_str(server).ok()?)),
+            ),
+            1,
+        );
     }
     for set in &zone.record_sets {
-        let Ok(name) = Name::from_str(&set.name) else { continue };
+        let Ok(name) = Name::from_str(&set.name) else {
+            continue;
+        };
         for value in &set.values {
             let data = match set.record_type.as_str() {
                 "A" => value.parse::<Ipv4Addr>().ok().map(|ip| RData::A(A(ip))),
                 "AAAA" => value.parse().ok().map(|ip| RData::AAAA(AAAA(ip))),
-                "CNAME" => Name::from_str(value).ok().map(|target| RData::CNAME(CNAME(target))),
-                "TXT" => Some(RData::TXT(TXT::new(vec![value.trim_matches('"').to_string()]))),
+                "CNAME" => Name::from_str(value)
+                    .ok()
+                    .map(|target| RData::CNAME(CNAME(target))),
+                "TXT" => Some(RData::TXT(TXT::new(vec![value
+                    .trim_matches('"')
+                    .to_string()]))),
                 _ => None,
             };
             if let Some(data) = data {
-                authority.upsert_mut(Record::from_rdata(name.clone(), set.ttl.max(0) as u32, data), 1);
+                authority.upsert_mut(
+                    Record::from_rdata(name.clone(), set.ttl.max(0) as u32, data),
+                    1,
+                );
             }
         }
     }

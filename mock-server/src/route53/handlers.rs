@@ -55,12 +55,19 @@ fn error(status: u16, code: &str, message: impl Into<String>) -> ApiError {
 
 /// Escapes text for an XML element.
 pub(crate) fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn request_id() -> String {
     let now = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-    format!("{:08x}-{:04x}-4000-8000-{:012x}", now as u32, (now >> 32) as u16, now as u64 & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-4000-8000-{:012x}",
+        now as u32,
+        (now >> 32) as u16,
+        now as u64 & 0xffff_ffff_ffff
+    )
 }
 
 fn xml(status: u16, body: String) -> ResponseTemplate {
@@ -71,8 +78,16 @@ fn xml(status: u16, body: String) -> ResponseTemplate {
 }
 
 fn error_template(service: Service, failure: &ApiError) -> ResponseTemplate {
-    let namespace = if service == Service::Sts { STS_NS } else { R53_NS };
-    let kind = if failure.status >= 500 { "Receiver" } else { "Sender" };
+    let namespace = if service == Service::Sts {
+        STS_NS
+    } else {
+        R53_NS
+    };
+    let kind = if failure.status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    };
     xml(
         failure.status,
         format!(
@@ -99,16 +114,29 @@ impl Respond for Route53Responder {
                 Some((name, value))
             })
             .collect();
-        let header = |name: &str| headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
         let seq = header(SEQ_HEADER).and_then(|text| text.parse::<u64>().ok());
         let path = request.url.path().to_string();
-        let service = if path.starts_with("/2013-04-01/") { Service::Route53 } else { Service::Sts };
+        let service = if path.starts_with("/2013-04-01/") {
+            Service::Route53
+        } else {
+            Service::Sts
+        };
         let form: Vec<(String, String)> = if service == Service::Sts {
             form_urlencoded::parse(&request.body).into_owned().collect()
         } else {
             Vec::new()
         };
-        let action = form.iter().find(|(key, _)| key == "Action").map(|(_, value)| value.clone()).unwrap_or_default();
+        let action = form
+            .iter()
+            .find(|(key, _)| key == "Action")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
 
         let mut state = self.shared.lock();
         if let (Service::Sts, Some(seq)) = (service, seq) {
@@ -116,7 +144,9 @@ impl Respond for Route53Responder {
                 entry.step = Step::sts_action(&action);
             }
         }
-        let fault = seq.and_then(|seq| state.log.get(seq)).and_then(|entry| entry.fault.clone());
+        let fault = seq
+            .and_then(|seq| state.log.get(seq))
+            .and_then(|entry| entry.fault.clone());
         let injected = |status: u16, message: Option<&str>| {
             let code = match status {
                 400 => "InvalidInput",
@@ -154,7 +184,9 @@ impl Respond for Route53Responder {
             signed,
         };
         let result = match fault {
-            Some(FaultAction::Status(status)) => Err(injected(status.http_status, status.message.as_deref())),
+            Some(FaultAction::Status(status)) => {
+                Err(injected(status.http_status, status.message.as_deref()))
+            }
             Some(FaultAction::RateLimit(_)) => Err(error(400, "Throttling", "Rate exceeded")),
             Some(FaultAction::Malformed) => {
                 return ResponseTemplate::new(200).set_body_raw("<not-xml", "text/xml");
@@ -188,12 +220,22 @@ struct CallInput<'a> {
 
 fn authenticate(state: &State, call: &CallInput<'_>) -> Result<Principal, ApiError> {
     let Some(header) = call.authorization.as_deref() else {
-        return Err(error(403, "MissingAuthenticationToken", "Missing Authentication Token"));
+        return Err(error(
+            403,
+            "MissingAuthenticationToken",
+            "Missing Authentication Token",
+        ));
     };
     let Some(auth) = sigv4::parse(header) else {
         return Err(error(400, "IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters"));
     };
-    let invalid = || error(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+    let invalid = || {
+        error(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+    };
     let Some(principal) = state.principal(&auth.access_key_id) else {
         return Err(invalid());
     };
@@ -201,7 +243,11 @@ fn authenticate(state: &State, call: &CallInput<'_>) -> Result<Principal, ApiErr
         return Err(invalid());
     }
     if principal.expired {
-        return Err(error(403, "ExpiredToken", "The security token included in the request is expired"));
+        return Err(error(
+            403,
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        ));
     }
     if !sigv4::verify(&auth, &call.signed, &principal.secret_access_key) {
         return Err(error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."));
@@ -209,14 +255,22 @@ fn authenticate(state: &State, call: &CallInput<'_>) -> Result<Principal, ApiErr
     Ok(principal.clone())
 }
 
-fn authorize(principal: &Principal, action: &str, resource: &str, change: Option<&ChangeFacts>) -> Result<(), ApiError> {
+fn authorize(
+    principal: &Principal,
+    action: &str,
+    resource: &str,
+    change: Option<&ChangeFacts>,
+) -> Result<(), ApiError> {
     if allowed(&principal.policy, action, resource, change) {
         return Ok(());
     }
     Err(error(
         403,
         "AccessDenied",
-        format!("User: {} is not authorized to perform: {action} on resource: {resource}", principal.arn),
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource}",
+            principal.arn
+        ),
     ))
 }
 
@@ -227,31 +281,70 @@ fn handle(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
     let principal = authenticate(state, call)?;
     let rest = call.path.trim_start_matches("/2013-04-01/");
     let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    let query: Vec<(String, String)> = form_urlencoded::parse(call.query.as_bytes()).into_owned().collect();
-    let param = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let query: Vec<(String, String)> = form_urlencoded::parse(call.query.as_bytes())
+        .into_owned()
+        .collect();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
     match (call.method, segments.as_slice()) {
         ("GET", ["hostedzonesbyname"]) => {
             authorize(&principal, "route53:ListHostedZonesByName", "*", None)?;
-            list_zones(state, param("dnsname"), param("hostedzoneid"), param("maxitems"))
+            list_zones(
+                state,
+                param("dnsname"),
+                param("hostedzoneid"),
+                param("maxitems"),
+            )
         }
         ("GET", ["hostedzone", id]) => {
-            authorize(&principal, "route53:GetHostedZone", &format!("arn:aws:route53:::hostedzone/{id}"), None)?;
+            authorize(
+                &principal,
+                "route53:GetHostedZone",
+                &format!("arn:aws:route53:::hostedzone/{id}"),
+                None,
+            )?;
             let zone = find_zone(state, id)?;
-            Ok(format!("<GetHostedZoneResponse xmlns=\"{R53_NS}\">{}{}</GetHostedZoneResponse>", zone_xml(zone), delegation_xml(zone)))
+            Ok(format!(
+                "<GetHostedZoneResponse xmlns=\"{R53_NS}\">{}{}</GetHostedZoneResponse>",
+                zone_xml(zone),
+                delegation_xml(zone)
+            ))
         }
-        ("POST", ["hostedzone", id, "rrset"]) => change_record_sets(state, &principal, id, call.body),
+        ("POST", ["hostedzone", id, "rrset"]) => {
+            change_record_sets(state, &principal, id, call.body)
+        }
         ("GET", ["hostedzone", id, "rrset"]) => {
-            authorize(&principal, "route53:ListResourceRecordSets", &format!("arn:aws:route53:::hostedzone/{id}"), None)?;
+            authorize(
+                &principal,
+                "route53:ListResourceRecordSets",
+                &format!("arn:aws:route53:::hostedzone/{id}"),
+                None,
+            )?;
             list_record_sets(state, id, param("name"), param("type"), param("maxitems"))
         }
         ("GET", ["change", id]) => {
-            authorize(&principal, "route53:GetChange", &format!("arn:aws:route53:::change/{id}"), None)?;
-            let change = state
-                .changes
-                .iter()
-                .find(|c| c.id == *id)
-                .ok_or_else(|| error(404, "NoSuchChange", format!("A change with the specified change ID does not exist: {id}")))?;
-            let status = if change.submitted.elapsed() >= state.insync_after { "INSYNC" } else { "PENDING" };
+            authorize(
+                &principal,
+                "route53:GetChange",
+                &format!("arn:aws:route53:::change/{id}"),
+                None,
+            )?;
+            let change = state.changes.iter().find(|c| c.id == *id).ok_or_else(|| {
+                error(
+                    404,
+                    "NoSuchChange",
+                    format!("A change with the specified change ID does not exist: {id}"),
+                )
+            })?;
+            let status = if change.submitted.elapsed() >= state.insync_after {
+                "INSYNC"
+            } else {
+                "PENDING"
+            };
             Ok(format!(
                 "<GetChangeResponse xmlns=\"{R53_NS}\"><ChangeInfo><Id>/change/{}</Id><Status>{status}</Status><SubmittedAt>{}</SubmittedAt>{}</ChangeInfo></GetChangeResponse>",
                 change.id,
@@ -259,7 +352,11 @@ fn handle(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
                 change.comment.as_deref().map(|c| format!("<Comment>{}</Comment>", esc(c))).unwrap_or_default()
             ))
         }
-        _ => Err(error(404, "UnknownOperationException", format!("no Route53 operation at {} {}", call.method, call.path))),
+        _ => Err(error(
+            404,
+            "UnknownOperationException",
+            format!("no Route53 operation at {} {}", call.method, call.path),
+        )),
     }
 }
 
@@ -268,7 +365,13 @@ fn find_zone<'s>(state: &'s State, id: &str) -> Result<&'s Zone, ApiError> {
         .zones
         .iter()
         .find(|zone| zone.id == id)
-        .ok_or_else(|| error(404, "NoSuchHostedZone", format!("No hosted zone found with ID: {id}")))
+        .ok_or_else(|| {
+            error(
+                404,
+                "NoSuchHostedZone",
+                format!("No hosted zone found with ID: {id}"),
+            )
+        })
 }
 
 fn zone_xml(zone: &Zone) -> String {
@@ -295,7 +398,11 @@ fn delegation_xml(zone: &Zone) -> String {
 
 /// Sort key of a name: labels reversed, as Route53 orders zones and record sets.
 fn reversed(name: &str) -> String {
-    name.trim_end_matches('.').split('.').rev().collect::<Vec<_>>().join(".")
+    name.trim_end_matches('.')
+        .split('.')
+        .rev()
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn max_items(text: Option<String>, default: usize) -> Result<usize, ApiError> {
@@ -310,7 +417,12 @@ fn max_items(text: Option<String>, default: usize) -> Result<usize, ApiError> {
     }
 }
 
-fn list_zones(state: &State, dns_name: Option<String>, zone_id: Option<String>, max: Option<String>) -> Result<String, ApiError> {
+fn list_zones(
+    state: &State,
+    dns_name: Option<String>,
+    zone_id: Option<String>,
+    max: Option<String>,
+) -> Result<String, ApiError> {
     if zone_id.is_some() && dns_name.is_none() {
         return Err(error(400, "InvalidInput", "HostedZoneId requires DNSName"));
     }
@@ -319,7 +431,11 @@ fn list_zones(state: &State, dns_name: Option<String>, zone_id: Option<String>, 
     zones.sort_by(|a, b| (reversed(&a.name), &a.id).cmp(&(reversed(&b.name), &b.id)));
     let start = dns_name.as_deref().map(|name| {
         if name.contains("..") || name.trim_end_matches('.').is_empty() {
-            Err(error(400, "InvalidDomainName", format!("{name} is not a valid domain name")))
+            Err(error(
+                400,
+                "InvalidDomainName",
+                format!("{name} is not a valid domain name"),
+            ))
         } else {
             Ok(reversed(&normalize_name(name)))
         }
@@ -327,7 +443,11 @@ fn list_zones(state: &State, dns_name: Option<String>, zone_id: Option<String>, 
     let start = start.transpose()?;
     let listed: Vec<&Zone> = zones
         .into_iter()
-        .filter(|zone| start.as_ref().is_none_or(|start| reversed(&zone.name) >= *start))
+        .filter(|zone| {
+            start
+                .as_ref()
+                .is_none_or(|start| reversed(&zone.name) >= *start)
+        })
         .filter(|zone| match (&zone_id, &start) {
             (Some(id), Some(start)) if reversed(&zone.name) == *start => zone.id >= *id,
             _ => true,
@@ -337,20 +457,38 @@ fn list_zones(state: &State, dns_name: Option<String>, zone_id: Option<String>, 
     let truncated = listed.len() > max;
     let next = if truncated {
         let next = listed[max];
-        format!("<NextDNSName>{}</NextDNSName><NextHostedZoneId>{}</NextHostedZoneId>", esc(&next.name), next.id)
+        format!(
+            "<NextDNSName>{}</NextDNSName><NextHostedZoneId>{}</NextHostedZoneId>",
+            esc(&next.name),
+            next.id
+        )
     } else {
         String::new()
     };
-    let echo = dns_name.map(|name| format!("<DNSName>{}</DNSName>", esc(&name))).unwrap_or_default();
+    let echo = dns_name
+        .map(|name| format!("<DNSName>{}</DNSName>", esc(&name)))
+        .unwrap_or_default();
     Ok(format!(
         "<ListHostedZonesByNameResponse xmlns=\"{R53_NS}\"><HostedZones>{page}</HostedZones>{echo}<IsTruncated>{truncated}</IsTruncated>{next}<MaxItems>{max}</MaxItems></ListHostedZonesByNameResponse>"
     ))
 }
 
 fn record_set_xml(set: &RecordSet) -> String {
-    let identifier = set.set_identifier.as_deref().map(|id| format!("<SetIdentifier>{}</SetIdentifier>", esc(id))).unwrap_or_default();
-    let multi = if set.multi_value { "<MultiValueAnswer>true</MultiValueAnswer>" } else { "" };
-    let records: String = set.values.iter().map(|v| format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", esc(v))).collect();
+    let identifier = set
+        .set_identifier
+        .as_deref()
+        .map(|id| format!("<SetIdentifier>{}</SetIdentifier>", esc(id)))
+        .unwrap_or_default();
+    let multi = if set.multi_value {
+        "<MultiValueAnswer>true</MultiValueAnswer>"
+    } else {
+        ""
+    };
+    let records: String = set
+        .values
+        .iter()
+        .map(|v| format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", esc(v)))
+        .collect();
     format!(
         "<ResourceRecordSet><Name>{}</Name><Type>{}</Type>{identifier}{multi}<TTL>{}</TTL><ResourceRecords>{records}</ResourceRecords></ResourceRecordSet>",
         esc(&set.name),
@@ -359,26 +497,59 @@ fn record_set_xml(set: &RecordSet) -> String {
     )
 }
 
-fn list_record_sets(state: &State, id: &str, name: Option<String>, record_type: Option<String>, max: Option<String>) -> Result<String, ApiError> {
+fn list_record_sets(
+    state: &State,
+    id: &str,
+    name: Option<String>,
+    record_type: Option<String>,
+    max: Option<String>,
+) -> Result<String, ApiError> {
     let zone = find_zone(state, id)?;
     if record_type.is_some() && name.is_none() {
-        return Err(error(400, "InvalidInput", "The input is not valid: type requires name"));
+        return Err(error(
+            400,
+            "InvalidInput",
+            "The input is not valid: type requires name",
+        ));
     }
     let max = max_items(max, 300)?;
     let mut sets: Vec<RecordSet> = zone.record_sets.clone();
     sets.extend(super::dns::apex_record_sets(zone));
-    let key = |set: &RecordSet| (reversed(&set.name), set.record_type.clone(), set.set_identifier.clone().unwrap_or_default());
+    let key = |set: &RecordSet| {
+        (
+            reversed(&set.name),
+            set.record_type.clone(),
+            set.set_identifier.clone().unwrap_or_default(),
+        )
+    };
     sets.sort_by_key(key);
-    let start = name.map(|name| (reversed(&normalize_name(&name)), record_type.unwrap_or_default()));
+    let start = name.map(|name| {
+        (
+            reversed(&normalize_name(&name)),
+            record_type.unwrap_or_default(),
+        )
+    });
     let listed: Vec<&RecordSet> = sets
         .iter()
-        .filter(|set| start.as_ref().is_none_or(|(name, kind)| (reversed(&set.name), set.record_type.clone()) >= (name.clone(), kind.clone())))
+        .filter(|set| {
+            start.as_ref().is_none_or(|(name, kind)| {
+                (reversed(&set.name), set.record_type.clone()) >= (name.clone(), kind.clone())
+            })
+        })
         .collect();
-    let page: String = listed.iter().take(max).map(|set| record_set_xml(set)).collect();
+    let page: String = listed
+        .iter()
+        .take(max)
+        .map(|set| record_set_xml(set))
+        .collect();
     let truncated = listed.len() > max;
     let next = if truncated {
         let next = listed[max];
-        format!("<NextRecordName>{}</NextRecordName><NextRecordType>{}</NextRecordType>", esc(&next.name), next.record_type)
+        format!(
+            "<NextRecordName>{}</NextRecordName><NextRecordType>{}</NextRecordType>",
+            esc(&next.name),
+            next.record_type
+        )
     } else {
         String::new()
     };
@@ -394,21 +565,41 @@ struct ChangeInput {
 }
 
 fn parse_changes(body: &[u8]) -> Result<(Option<String>, Vec<ChangeInput>), ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| error(400, "InvalidInput", "request body is not UTF-8"))?;
-    let document = roxmltree::Document::parse(text).map_err(|err| error(400, "InvalidInput", format!("could not parse the request XML: {err}")))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| error(400, "InvalidInput", "request body is not UTF-8"))?;
+    let document = roxmltree::Document::parse(text).map_err(|err| {
+        error(
+            400,
+            "InvalidInput",
+            format!("could not parse the request XML: {err}"),
+        )
+    })?;
     let root = document.root_element();
     if root.tag_name().name() != "ChangeResourceRecordSetsRequest" {
-        return Err(error(400, "InvalidInput", "root element must be ChangeResourceRecordSetsRequest"));
+        return Err(error(
+            400,
+            "InvalidInput",
+            "root element must be ChangeResourceRecordSetsRequest",
+        ));
     }
-    let batch = child(root, "ChangeBatch").ok_or_else(|| error(400, "InvalidInput", "ChangeBatch is required"))?;
+    let batch = child(root, "ChangeBatch")
+        .ok_or_else(|| error(400, "InvalidInput", "ChangeBatch is required"))?;
     let comment = text_of(batch, "Comment");
-    let changes = child(batch, "Changes").ok_or_else(|| error(400, "InvalidInput", "Changes is required"))?;
+    let changes =
+        child(batch, "Changes").ok_or_else(|| error(400, "InvalidInput", "Changes is required"))?;
     let mut parsed = Vec::new();
     for change in changes.children().filter(|c| c.is_element()) {
         let action = text_of(change, "Action").unwrap_or_default();
-        let set = child(change, "ResourceRecordSet").ok_or_else(|| error(400, "InvalidInput", "ResourceRecordSet is required"))?;
+        let set = child(change, "ResourceRecordSet")
+            .ok_or_else(|| error(400, "InvalidInput", "ResourceRecordSet is required"))?;
         let values: Vec<String> = child(set, "ResourceRecords")
-            .map(|records| records.children().filter(|c| c.is_element()).filter_map(|r| text_of(r, "Value")).collect())
+            .map(|records| {
+                records
+                    .children()
+                    .filter(|c| c.is_element())
+                    .filter_map(|r| text_of(r, "Value"))
+                    .collect()
+            })
             .unwrap_or_default();
         let ttl = text_of(set, "TTL").and_then(|t| t.parse::<i64>().ok());
         let Some(ttl) = ttl.filter(|_| !values.is_empty()) else {
@@ -427,13 +618,21 @@ fn parse_changes(body: &[u8]) -> Result<(Option<String>, Vec<ChangeInput>), ApiE
         });
     }
     if parsed.is_empty() {
-        return Err(error(400, "InvalidInput", "Changes must contain at least one change"));
+        return Err(error(
+            400,
+            "InvalidInput",
+            "Changes must contain at least one change",
+        ));
     }
     Ok((comment, parsed))
 }
 
-fn child<'a, 'input>(node: roxmltree::Node<'a, 'input>, name: &str) -> Option<roxmltree::Node<'a, 'input>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == name)
+fn child<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+    name: &str,
+) -> Option<roxmltree::Node<'a, 'input>> {
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
 }
 
 fn text_of(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
@@ -442,23 +641,45 @@ fn text_of(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
 
 fn describe(set: &RecordSet) -> String {
     match &set.set_identifier {
-        Some(id) => format!("[name='{}', type='{}', set-identifier='{}']", set.name, set.record_type, id),
+        Some(id) => format!(
+            "[name='{}', type='{}', set-identifier='{}']",
+            set.name, set.record_type, id
+        ),
         None => format!("[name='{}', type='{}']", set.name, set.record_type),
     }
 }
 
-fn change_record_sets(state: &mut State, principal: &Principal, id: &str, body: &[u8]) -> Result<String, ApiError> {
+fn change_record_sets(
+    state: &mut State,
+    principal: &Principal,
+    id: &str,
+    body: &[u8],
+) -> Result<String, ApiError> {
     let (comment, changes) = parse_changes(body)?;
     let facts = ChangeFacts {
-        names: changes.iter().map(|c| c.set.name.trim_end_matches('.').to_string()).collect(),
+        names: changes
+            .iter()
+            .map(|c| c.set.name.trim_end_matches('.').to_string())
+            .collect(),
         types: changes.iter().map(|c| c.set.record_type.clone()).collect(),
     };
-    authorize(principal, "route53:ChangeResourceRecordSets", &format!("arn:aws:route53:::hostedzone/{id}"), Some(&facts))?;
+    authorize(
+        principal,
+        "route53:ChangeResourceRecordSets",
+        &format!("arn:aws:route53:::hostedzone/{id}"),
+        Some(&facts),
+    )?;
     let zone_index = state
         .zones
         .iter()
         .position(|zone| zone.id == id)
-        .ok_or_else(|| error(404, "NoSuchHostedZone", format!("No hosted zone found with ID: {id}")))?;
+        .ok_or_else(|| {
+            error(
+                404,
+                "NoSuchHostedZone",
+                format!("No hosted zone found with ID: {id}"),
+            )
+        })?;
 
     // Validate against a copy, then apply: the batch is all or nothing.
     let mut sets = state.zones[zone_index].record_sets.clone();
@@ -467,12 +688,21 @@ fn change_record_sets(state: &mut State, principal: &Principal, id: &str, body: 
     for change in &changes {
         let set = &change.set;
         if set.name != zone_name && !set.name.ends_with(&format!(".{zone_name}")) {
-            problems.push(format!("RRSet with DNS name {} is not permitted in zone {zone_name}", set.name));
+            problems.push(format!(
+                "RRSet with DNS name {} is not permitted in zone {zone_name}",
+                set.name
+            ));
             continue;
         }
-        let same = |other: &RecordSet| other.name == set.name && other.record_type == set.record_type && other.set_identifier == set.set_identifier;
+        let same = |other: &RecordSet| {
+            other.name == set.name
+                && other.record_type == set.record_type
+                && other.set_identifier == set.set_identifier
+        };
         let conflicting_kind = sets.iter().any(|other| {
-            other.name == set.name && other.record_type == set.record_type && other.set_identifier.is_some() != set.set_identifier.is_some()
+            other.name == set.name
+                && other.record_type == set.record_type
+                && other.set_identifier.is_some() != set.set_identifier.is_some()
         });
         match change.action.as_str() {
             "CREATE" | "UPSERT" => {
@@ -504,7 +734,11 @@ fn change_record_sets(state: &mut State, principal: &Principal, id: &str, body: 
         }
     }
     if !problems.is_empty() {
-        return Err(error(400, "InvalidChangeBatch", format!("[{}]", problems.join(", "))));
+        return Err(error(
+            400,
+            "InvalidChangeBatch",
+            format!("[{}]", problems.join(", ")),
+        ));
     }
     state.zones[zone_index].record_sets = sets;
     let change = state.new_change(comment.clone());
@@ -517,7 +751,12 @@ fn change_record_sets(state: &mut State, principal: &Principal, id: &str, body: 
 }
 
 fn sts(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
-    let param = |name: &str| call.form.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let param = |name: &str| {
+        call.form
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
     let wrap = |action: &str, result: String| {
         format!(
             "<{action}Response xmlns=\"{STS_NS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
@@ -525,11 +764,19 @@ fn sts(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
         )
     };
     if param("Version").as_deref() != Some("2011-06-15") {
-        return Err(error(400, "InvalidAction", "Could not find operation for this version"));
+        return Err(error(
+            400,
+            "InvalidAction",
+            "Could not find operation for this version",
+        ));
     }
     let session_name = || -> Result<String, ApiError> {
         let name = param("RoleSessionName").unwrap_or_default();
-        if !(2..=64).contains(&name.len()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c)) {
+        if !(2..=64).contains(&name.len())
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
+        {
             return Err(error(400, "ValidationError", format!("1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and match [\\w+=,.@-]*")));
         }
         Ok(name)
@@ -539,15 +786,27 @@ fn sts(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
             let principal = authenticate(state, call)?;
             Ok(wrap(
                 "GetCallerIdentity",
-                format!("<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>", esc(&principal.arn), esc(&principal.user_id), state.account),
+                format!(
+                    "<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>",
+                    esc(&principal.arn),
+                    esc(&principal.user_id),
+                    state.account
+                ),
             ))
         }
         "AssumeRole" => {
             let principal = authenticate(state, call)?;
             let role_arn = param("RoleArn").unwrap_or_default();
             let name = session_name()?;
-            let denied = || error(403, "AccessDenied", format!("User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", principal.arn));
-            let role = state.roles.iter().find(|r| r.arn == role_arn).cloned().ok_or_else(denied)?;
+            let denied = || {
+                error(403, "AccessDenied", format!("User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", principal.arn))
+            };
+            let role = state
+                .roles
+                .iter()
+                .find(|r| r.arn == role_arn)
+                .cloned()
+                .ok_or_else(denied)?;
             if !role.trust.iter().any(|trusted| *trusted == principal.name) {
                 return Err(denied());
             }
@@ -561,8 +820,19 @@ fn sts(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
             if token.len() < 4 {
                 return Err(error(400, "ValidationError", "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4"));
             }
-            let denied = || error(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
-            let role = state.roles.iter().find(|r| r.arn == role_arn).cloned().ok_or_else(denied)?;
+            let denied = || {
+                error(
+                    403,
+                    "AccessDenied",
+                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                )
+            };
+            let role = state
+                .roles
+                .iter()
+                .find(|r| r.arn == role_arn)
+                .cloned()
+                .ok_or_else(denied)?;
             if !role.web_identity {
                 return Err(denied());
             }
@@ -571,9 +841,16 @@ fn sts(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
             }
             let session = state.issue_session(&role, &name);
             let extra = "<SubjectFromWebIdentityToken>system:serviceaccount:cert-manager:cert-manager</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience><Provider>oidc.eks.example</Provider>";
-            Ok(wrap("AssumeRoleWithWebIdentity", format!("{}{extra}", credentials_xml(&session))))
+            Ok(wrap(
+                "AssumeRoleWithWebIdentity",
+                format!("{}{extra}", credentials_xml(&session)),
+            ))
         }
-        other => Err(error(400, "InvalidAction", format!("Could not find operation {other} for version 2011-06-15"))),
+        other => Err(error(
+            400,
+            "InvalidAction",
+            format!("Could not find operation {other} for version 2011-06-15"),
+        )),
     }
 }
 

@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use tracing::{debug, info};
 
-pub use scenario::{Effect, RecordSetSpec, RoleSpec, Route53Scenario, SessionSpec, Statement, UserSpec, ZoneSpec};
+pub use scenario::{
+    Effect, RecordSetSpec, RoleSpec, Route53Scenario, SessionSpec, Statement, UserSpec, ZoneSpec,
+};
 pub use state::{RecordSet, Zone};
 
 use crate::faults::{FaultAction, FaultStep};
@@ -72,7 +74,11 @@ impl FaultStep for Step {
 impl Step {
     fn classify(method: &str, path: &str) -> Step {
         let Some(rest) = path.strip_prefix("/2013-04-01/") else {
-            return if method == "POST" && path == "/" { Step::Sts } else { Step::Other };
+            return if method == "POST" && path == "/" {
+                Step::Sts
+            } else {
+                Step::Other
+            };
         };
         let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
         match (method, segments.as_slice()) {
@@ -107,7 +113,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -170,16 +178,21 @@ impl Route53Mock {
     /// Starts the emulation for `scenario` with its HTTP listener on `listen`
     /// (loopback only) and, unless the scenario turns it off, DNS on a free
     /// port of the same IP.
-    pub async fn start(scenario: Route53Scenario, listen: SocketAddr) -> Result<Route53Mock, StartError> {
+    pub async fn start(
+        scenario: Route53Scenario,
+        listen: SocketAddr,
+    ) -> Result<Route53Mock, StartError> {
         if !listen.ip().is_loopback() {
             return Err(StartError::NotLoopback(listen));
         }
         let state = State::from_scenario(&scenario)?;
         let dns = if scenario.dns {
-            let server = dns::start(&state.zones, listen.ip()).await.map_err(|source| StartError::Bind {
-                addr: SocketAddr::new(listen.ip(), 0),
-                source,
-            })?;
+            let server = dns::start(&state.zones, listen.ip())
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: SocketAddr::new(listen.ip(), 0),
+                    source,
+                })?;
             info!(addr = %server.addr, "route53 mock DNS listening");
             Some(server)
         } else {
@@ -190,10 +203,11 @@ impl Route53Mock {
             state: Mutex::new(state),
         });
         let internal_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let internal = std::net::TcpListener::bind(internal_addr).map_err(|source| StartError::Bind {
-            addr: internal_addr,
-            source,
-        })?;
+        let internal =
+            std::net::TcpListener::bind(internal_addr).map_err(|source| StartError::Bind {
+                addr: internal_addr,
+                source,
+            })?;
         let emulation = wiremock::MockServer::builder()
             .listener(internal)
             .disable_request_recording()
@@ -206,7 +220,10 @@ impl Route53Mock {
         let gate: Arc<dyn Gate> = Arc::clone(&shared) as Arc<dyn Gate>;
         let front = FrontListener::bind(listen, *emulation.address(), gate)
             .await
-            .map_err(|source| StartError::Bind { addr: listen, source })?;
+            .map_err(|source| StartError::Bind {
+                addr: listen,
+                source,
+            })?;
         let url = format!("http://{}", front.local_addr());
         info!(%url, "route53 mock listening");
         Ok(Route53Mock {

@@ -190,11 +190,17 @@ impl Route53Scenario {
             message,
         };
         if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(format!("account {:?} is not a 12-digit AWS account id", self.account)));
+            return Err(invalid(format!(
+                "account {:?} is not a 12-digit AWS account id",
+                self.account
+            )));
         }
         for session in &self.sessions {
             if !self.roles.iter().any(|role| role.name == session.role) {
-                return Err(invalid(format!("session {} names unknown role {}", session.access_key_id, session.role)));
+                return Err(invalid(format!(
+                    "session {} names unknown role {}",
+                    session.access_key_id, session.role
+                )));
             }
         }
         for zone in &self.zones {
@@ -202,7 +208,10 @@ impl Route53Scenario {
                 let name = record.name.trim_end_matches('.').to_ascii_lowercase();
                 let zone_name = zone.name.trim_end_matches('.').to_ascii_lowercase();
                 if name != zone_name && !name.ends_with(&format!(".{zone_name}")) {
-                    return Err(invalid(format!("record {} is outside zone {}", record.name, zone.name)));
+                    return Err(invalid(format!(
+                        "record {} is outside zone {}",
+                        record.name, zone.name
+                    )));
                 }
             }
         }

@@ -12,7 +12,10 @@ use crate::ScenarioError;
 
 /// Lower case with exactly one trailing dot.
 pub(crate) fn normalize_name(name: &str) -> String {
-    format!("{}.", name.trim().trim_end_matches('.').to_ascii_lowercase())
+    format!(
+        "{}.",
+        name.trim().trim_end_matches('.').to_ascii_lowercase()
+    )
 }
 
 /// A principal an access key belongs to.
@@ -108,7 +111,10 @@ impl State {
             .map(|user| Principal {
                 arn: format!("arn:aws:iam::{account}:user/{}", user.name),
                 name: user.name.clone(),
-                user_id: format!("AIDA{}", hex_id("user", &user.name)[..16].to_ascii_uppercase()),
+                user_id: format!(
+                    "AIDA{}",
+                    hex_id("user", &user.name)[..16].to_ascii_uppercase()
+                ),
                 access_key_id: user.access_key_id.clone(),
                 secret_access_key: user.secret_access_key.clone(),
                 session_token: None,
@@ -117,8 +123,18 @@ impl State {
             })
             .collect();
         for session in &scenario.sessions {
-            let role = roles.iter().find(|r| r.name == session.role).expect("validated");
-            principals.push(session_principal(&account, role, &session.session_name, &session.access_key_id, &session.secret_access_key, &session.session_token));
+            let role = roles
+                .iter()
+                .find(|r| r.name == session.role)
+                .expect("validated");
+            principals.push(session_principal(
+                &account,
+                role,
+                &session.session_name,
+                &session.access_key_id,
+                &session.secret_access_key,
+                &session.session_token,
+            ));
         }
         let zones = scenario
             .zones
@@ -126,7 +142,11 @@ impl State {
             .enumerate()
             .map(|(index, zone)| Zone {
                 id: zone.id.clone().unwrap_or_else(|| {
-                    format!("Z{}", hex_id("hostedzone", &format!("{index}/{}", zone.name))[..20].to_ascii_uppercase())
+                    format!(
+                        "Z{}",
+                        hex_id("hostedzone", &format!("{index}/{}", zone.name))[..20]
+                            .to_ascii_uppercase()
+                    )
                 }),
                 name: normalize_name(&zone.name),
                 private: zone.private,
@@ -159,23 +179,38 @@ impl State {
     }
 
     pub(crate) fn principal(&self, access_key_id: &str) -> Option<&Principal> {
-        self.principals.iter().find(|p| p.access_key_id == access_key_id)
+        self.principals
+            .iter()
+            .find(|p| p.access_key_id == access_key_id)
     }
 
     /// Issues temporary credentials for a session of `role`.
     pub(crate) fn issue_session(&mut self, role: &Role, session_name: &str) -> Principal {
         self.next_session += 1;
         let seed = format!("{}/{session_name}/{}", role.name, self.next_session);
-        let access_key_id = format!("ASIA{}", hex_id("session-key", &seed)[..16].to_ascii_uppercase());
+        let access_key_id = format!(
+            "ASIA{}",
+            hex_id("session-key", &seed)[..16].to_ascii_uppercase()
+        );
         let secret = hex_id("session-secret", &seed);
         let token = format!("FwoGZXIvYXdzE{}", hex_id("session-token", &seed));
-        let principal = session_principal(&self.account, role, session_name, &access_key_id, &secret, &token);
+        let principal = session_principal(
+            &self.account,
+            role,
+            session_name,
+            &access_key_id,
+            &secret,
+            &token,
+        );
         self.principals.push(principal.clone());
         principal
     }
 
     pub(crate) fn new_change(&mut self, comment: Option<String>) -> ChangeRecord {
-        let id = format!("C{}", hex_id("change", &self.changes.len().to_string())[..20].to_ascii_uppercase());
+        let id = format!(
+            "C{}",
+            hex_id("change", &self.changes.len().to_string())[..20].to_ascii_uppercase()
+        );
         let change = ChangeRecord {
             id,
             submitted: Instant::now(),
@@ -187,11 +222,24 @@ impl State {
     }
 }
 
-fn session_principal(account: &str, role: &Role, session_name: &str, key: &str, secret: &str, token: &str) -> Principal {
+fn session_principal(
+    account: &str,
+    role: &Role,
+    session_name: &str,
+    key: &str,
+    secret: &str,
+    token: &str,
+) -> Principal {
     Principal {
-        arn: format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name),
+        arn: format!(
+            "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
+            role.name
+        ),
         name: role.name.clone(),
-        user_id: format!("AROA{}:{session_name}", hex_id("role", &role.name)[..16].to_ascii_uppercase()),
+        user_id: format!(
+            "AROA{}:{session_name}",
+            hex_id("role", &role.name)[..16].to_ascii_uppercase()
+        ),
         access_key_id: key.to_string(),
         secret_access_key: secret.to_string(),
         session_token: Some(token.to_string()),
@@ -211,26 +259,43 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     let Some((prefix, rest)) = pattern.split_once('*') else {
         return pattern.eq_ignore_ascii_case(text);
     };
-    if !text.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase()) {
+    if !text
+        .to_ascii_lowercase()
+        .starts_with(&prefix.to_ascii_lowercase())
+    {
         return false;
     }
     let remainder = &text[prefix.len()..];
-    (0..=remainder.len()).any(|i| remainder.is_char_boundary(i) && wildcard_match(rest, &remainder[i..]))
+    (0..=remainder.len())
+        .any(|i| remainder.is_char_boundary(i) && wildcard_match(rest, &remainder[i..]))
 }
 
 /// IAM evaluation: an explicit Deny wins, then any Allow, else implicit deny.
 /// Condition keys apply to ChangeResourceRecordSets only, where
 /// `ForAllValues:StringEquals` needs every name and type of the batch listed.
-pub(crate) fn allowed(policy: &[Statement], action: &str, resource: &str, change: Option<&ChangeFacts>) -> bool {
+pub(crate) fn allowed(
+    policy: &[Statement],
+    action: &str,
+    resource: &str,
+    change: Option<&ChangeFacts>,
+) -> bool {
     let matches = |statement: &Statement| {
         statement.actions.iter().any(|a| wildcard_match(a, action))
-            && statement.resources.iter().any(|r| wildcard_match(r, resource))
+            && statement
+                .resources
+                .iter()
+                .any(|r| wildcard_match(r, resource))
             && conditions_hold(statement, change)
     };
-    if policy.iter().any(|s| s.effect == Effect::Deny && matches(s)) {
+    if policy
+        .iter()
+        .any(|s| s.effect == Effect::Deny && matches(s))
+    {
         return false;
     }
-    policy.iter().any(|s| s.effect == Effect::Allow && matches(s))
+    policy
+        .iter()
+        .any(|s| s.effect == Effect::Allow && matches(s))
 }
 
 fn conditions_hold(statement: &Statement, change: Option<&ChangeFacts>) -> bool {
@@ -240,13 +305,17 @@ fn conditions_hold(statement: &Statement, change: Option<&ChangeFacts>) -> bool 
     let names_ok = statement.record_names.as_ref().is_none_or(|allowed| {
         change.names.iter().all(|name| {
             let name = name.trim_end_matches('.');
-            allowed.iter().any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(name))
+            allowed
+                .iter()
+                .any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(name))
         })
     });
-    let types_ok = statement
-        .record_types
-        .as_ref()
-        .is_none_or(|allowed| change.types.iter().all(|t| allowed.iter().any(|a| a.eq_ignore_ascii_case(t))));
+    let types_ok = statement.record_types.as_ref().is_none_or(|allowed| {
+        change
+            .types
+            .iter()
+            .all(|t| allowed.iter().any(|a| a.eq_ignore_ascii_case(t)))
+    });
     names_ok && types_ok
 }
 
@@ -267,8 +336,14 @@ mod tests {
     #[test]
     fn wildcards_match_actions_and_arns() {
         assert!(wildcard_match("route53:*", "route53:GetChange"));
-        assert!(wildcard_match("arn:aws:route53:::change/*", "arn:aws:route53:::change/C1"));
-        assert!(!wildcard_match("arn:aws:route53:::hostedzone/Z1", "arn:aws:route53:::hostedzone/Z2"));
+        assert!(wildcard_match(
+            "arn:aws:route53:::change/*",
+            "arn:aws:route53:::change/C1"
+        ));
+        assert!(!wildcard_match(
+            "arn:aws:route53:::hostedzone/Z1",
+            "arn:aws:route53:::hostedzone/Z2"
+        ));
     }
 
     #[test]
@@ -276,7 +351,12 @@ mod tests {
         let mut deny = statement(&["route53:GetChange"], &["*"]);
         deny.effect = Effect::Deny;
         let policy = vec![statement(&["route53:*"], &["*"]), deny];
-        assert!(!allowed(&policy, "route53:GetChange", "arn:aws:route53:::change/C1", None));
+        assert!(!allowed(
+            &policy,
+            "route53:GetChange",
+            "arn:aws:route53:::change/C1",
+            None
+        ));
         assert!(allowed(&policy, "route53:ListHostedZonesByName", "*", None));
     }
 
@@ -286,9 +366,25 @@ mod tests {
         limited.record_names = Some(vec!["_acme-challenge.example.com".into()]);
         limited.record_types = Some(vec!["TXT".into()]);
         let policy = vec![limited];
-        let ok = ChangeFacts { names: vec!["_acme-challenge.example.com.".into()], types: vec!["TXT".into()] };
-        let other = ChangeFacts { names: vec!["www.example.com.".into()], types: vec!["TXT".into()] };
-        assert!(allowed(&policy, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z1", Some(&ok)));
-        assert!(!allowed(&policy, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z1", Some(&other)));
+        let ok = ChangeFacts {
+            names: vec!["_acme-challenge.example.com.".into()],
+            types: vec!["TXT".into()],
+        };
+        let other = ChangeFacts {
+            names: vec!["www.example.com.".into()],
+            types: vec!["TXT".into()],
+        };
+        assert!(allowed(
+            &policy,
+            "route53:ChangeResourceRecordSets",
+            "arn:aws:route53:::hostedzone/Z1",
+            Some(&ok)
+        ));
+        assert!(!allowed(
+            &policy,
+            "route53:ChangeResourceRecordSets",
+            "arn:aws:route53:::hostedzone/Z1",
+            Some(&other)
+        ));
     }
 }

@@ -49,14 +49,21 @@ pub(crate) struct Session {
 
 /// Builds the HTTPS client shared by every AWS client of one provider.
 pub(crate) fn http_client(settings: &HttpSettings) -> Result<SharedHttpClient, String> {
-    let mut builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+    let mut builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
     if let Some(path) = &settings.ca_file {
-        let pem = std::fs::read(path).map_err(|err| format!("cannot read CA file '{}': {err}", path.display()))?;
+        let pem = std::fs::read(path)
+            .map_err(|err| format!("cannot read CA file '{}': {err}", path.display()))?;
         let trust = TrustStore::default().with_pem_certificate(pem);
         let context = TlsContext::builder()
             .with_trust_store(trust)
             .build()
-            .map_err(|err| format!("CA file '{}' holds no usable PEM certificate: {err}", path.display()))?;
+            .map_err(|err| {
+                format!(
+                    "CA file '{}' holds no usable PEM certificate: {err}",
+                    path.display()
+                )
+            })?;
         builder = builder.tls_context(context);
     }
     Ok(builder.build_https())
@@ -70,7 +77,11 @@ fn timeouts(settings: &HttpSettings) -> TimeoutConfig {
 }
 
 /// Static credentials; the provider name shows in SDK debug output only.
-pub(crate) fn static_credentials(access_key_id: &SecretValue, secret: &SecretValue, session_token: Option<String>) -> SharedCredentialsProvider {
+pub(crate) fn static_credentials(
+    access_key_id: &SecretValue,
+    secret: &SecretValue,
+    session_token: Option<String>,
+) -> SharedCredentialsProvider {
     SharedCredentialsProvider::new(Credentials::new(
         access_key_id.expose(),
         secret.expose(),
@@ -186,16 +197,25 @@ impl ApiFailure {
         let code = err.code().map(str::to_string);
         let text = err.message().map(str::to_string);
         let (kind, status) = match &err {
-            SdkError::ServiceError(context) => (FailureKind::Service, Some(context.raw().status_code())),
+            SdkError::ServiceError(context) => {
+                (FailureKind::Service, Some(context.raw().status_code()))
+            }
             SdkError::TimeoutError(_) => (FailureKind::Timeout, None),
-            SdkError::DispatchFailure(failure) if failure.is_timeout() => (FailureKind::Timeout, None),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                (FailureKind::Timeout, None)
+            }
             SdkError::DispatchFailure(_) => (FailureKind::Transport, None),
-            SdkError::ResponseError(context) => (FailureKind::Malformed, Some(context.raw().status_code())),
+            SdkError::ResponseError(context) => {
+                (FailureKind::Malformed, Some(context.raw().status_code()))
+            }
             SdkError::ConstructionFailure(_) => (FailureKind::Construction, None),
             _ => (FailureKind::Transport, None),
         };
         let message = text.unwrap_or_else(|| {
-            format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&err))
+            format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&err)
+            )
         });
         Self {
             request,
@@ -221,7 +241,12 @@ impl ApiFailure {
     pub(crate) fn is_throttling(&self) -> bool {
         matches!(
             self.code.as_deref(),
-            Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException")
+            Some(
+                "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "TooManyRequestsException"
+            )
         ) || self.status == Some(429)
     }
 
@@ -233,7 +258,10 @@ impl ApiFailure {
     /// answer arrived.
     pub(crate) fn may_have_taken_effect(&self) -> bool {
         match self.kind {
-            FailureKind::Timeout | FailureKind::Transport | FailureKind::Malformed | FailureKind::Interrupted => true,
+            FailureKind::Timeout
+            | FailureKind::Transport
+            | FailureKind::Malformed
+            | FailureKind::Interrupted => true,
             FailureKind::Service => self.status.is_some_and(|s| s >= 500),
             FailureKind::Construction => false,
         }

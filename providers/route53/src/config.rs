@@ -146,7 +146,10 @@ pub(crate) fn valid_role_arn(arn: &str) -> bool {
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
         return false;
     }
-    let partition_ok = matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b");
+    let partition_ok = matches!(
+        parts[1],
+        "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b"
+    );
     let account_ok = parts[4].len() == 12 && parts[4].chars().all(|c| c.is_ascii_digit());
     let name_ok = parts[5]
         .strip_prefix("role/")
@@ -216,7 +219,8 @@ pub(crate) fn plan(stanza: &serde_json::Value) -> SolverPlan {
             ));
             plan.unusable = true;
         } else {
-            plan.settings.insert("serviceAccount".to_string(), name.to_string());
+            plan.settings
+                .insert("serviceAccount".to_string(), name.to_string());
         }
         if role.trim().is_empty() {
             plan.findings.push(invalid(
@@ -239,7 +243,12 @@ pub(crate) fn build(
     settings: &ProviderSettings,
 ) -> BuildOutcome {
     let mut findings = Vec::new();
-    let setting = |name: &str| plan.settings.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let setting = |name: &str| {
+        plan.settings
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let option = |name: &str| settings.options.get(name).map(String::as_str);
     let role = setting("role");
     let kind = option(ISSUER_KIND_OPTION).unwrap_or("ClusterIssuer");
@@ -250,8 +259,13 @@ pub(crate) fn build(
     let secret_planned = plan.secrets.iter().any(|s| s.field == SECRET_FIELD);
     // A planned field missing from `secrets` could not be resolved, and the
     // config stage already said why.
-    if (key_ref_planned && key_from_ref.is_none()) || (secret_planned && !secrets.contains_key(SECRET_FIELD)) {
-        return BuildOutcome { provider: None, findings };
+    if (key_ref_planned && key_from_ref.is_none())
+        || (secret_planned && !secrets.contains_key(SECRET_FIELD))
+    {
+        return BuildOutcome {
+            provider: None,
+            findings,
+        };
     }
     let access_key_id = match (&literal_key, key_from_ref) {
         (Some(literal), _) => Some((SecretValue::new(literal.clone()), true)),
@@ -275,7 +289,10 @@ pub(crate) fn build(
                         format!("route53: cannot read the web identity token file {path}: {err}"),
                         "pass --web-identity-token-file with a readable file holding the ServiceAccount token",
                     ));
-                    return BuildOutcome { provider: None, findings };
+                    return BuildOutcome {
+                        provider: None,
+                        findings,
+                    };
                 }
             },
             None => {
@@ -287,7 +304,10 @@ pub(crate) fn build(
                     )
                     .with_remedy(format!("pass --web-identity-token-file with the output of `kubectl create token {service_account} -n NAMESPACE --audience sts.amazonaws.com`")),
                 );
-                return BuildOutcome { provider: None, findings };
+                return BuildOutcome {
+                    provider: None,
+                    findings,
+                };
             }
         }
     } else {
@@ -307,7 +327,10 @@ pub(crate) fn build(
                         format!("route53: no access keys are set and ambient credentials are not allowed for an {kind} ({flag}=false); cert-manager fails with \"unable to construct route53 provider: empty credentials; perhaps you meant to enable ambient credentials?\""),
                         &format!("set accessKeyIDSecretRef and secretAccessKeySecretRef, use a ClusterIssuer, or start the controller with {flag}=true (and pass the same flag here)"),
                     ));
-                    return BuildOutcome { provider: None, findings };
+                    return BuildOutcome {
+                        provider: None,
+                        findings,
+                    };
                 }
                 findings.push(
                     Finding::warning(
@@ -340,24 +363,37 @@ pub(crate) fn build(
                 let (set, missing) = if key.is_some() {
                     ("the access key id", SECRET_FIELD)
                 } else {
-                    ("secretAccessKeySecretRef", "accessKeyID or accessKeyIDSecretRef")
+                    (
+                        "secretAccessKeySecretRef",
+                        "accessKeyID or accessKeyIDSecretRef",
+                    )
                 };
                 findings.push(invalid(
                     format!("route53: only {set} is set; cert-manager fails with \"unable to construct route53 provider: only one of access and secret key was provided\""),
                     &format!("set {missing} as well, or remove both keys to use ambient credentials"),
                 ));
-                return BuildOutcome { provider: None, findings };
+                return BuildOutcome {
+                    provider: None,
+                    findings,
+                };
             }
         }
     };
 
-    let region = decide_region(setting("region"), matches!(mode, Mode::Ambient), &mut findings);
+    let region = decide_region(
+        setting("region"),
+        matches!(mode, Mode::Ambient),
+        &mut findings,
+    );
     let nameservers = match option(NAMESERVERS_OPTION) {
         Some(list) if !list.trim().is_empty() => match parse_nameservers(list) {
             Ok(servers) => servers,
             Err(message) => {
                 findings.push(invalid(message, "write --dns01-recursive-nameservers as host:port entries separated by commas, e.g. 127.0.0.1:53"));
-                return BuildOutcome { provider: None, findings };
+                return BuildOutcome {
+                    provider: None,
+                    findings,
+                };
             }
         },
         _ => Vec::new(),
@@ -373,8 +409,16 @@ pub(crate) fn build(
         Mode::WebIdentity { .. } => format!("route53:{}", role.clone().unwrap_or_default()),
     };
     let mut summary = Vec::new();
-    if let Mode::Static { access_key_id, key_id_is_literal: true, .. } = &mode {
-        summary.push(("accessKeyID".to_string(), access_key_id.expose().to_string()));
+    if let Mode::Static {
+        access_key_id,
+        key_id_is_literal: true,
+        ..
+    } = &mode
+    {
+        summary.push((
+            "accessKeyID".to_string(),
+            access_key_id.expose().to_string(),
+        ));
     }
     if let Some(role) = &role {
         summary.push(("role".to_string(), role.clone()));
@@ -406,7 +450,12 @@ pub(crate) fn build(
 fn decide_region(configured: Option<String>, ambient: bool, findings: &mut Vec<Finding>) -> String {
     let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| (*name, v)));
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (*name, v))
+        });
     match (configured, env_region) {
         (Some(configured), Some((name, env))) if ambient => {
             if configured != env {
@@ -495,7 +544,9 @@ mod tests {
             "accessKeyIDSecretRef": {"name": "aws", "key": "id"},
         }));
         assert!(plan.unusable);
-        assert!(plan.findings[0].message.contains("cannot both be specified"));
+        assert!(plan.findings[0]
+            .message
+            .contains("cannot both be specified"));
     }
 
     #[test]

@@ -149,7 +149,10 @@ const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
 
 /// Returns the session, building it on first use. Both the credential and
 /// the zone stage call this; only the first sends the STS requests.
-async fn session<'a>(p: &'a Route53Provider, cx: &ProbeContext) -> Result<&'a Session, &'a SessionFailure> {
+async fn session<'a>(
+    p: &'a Route53Provider,
+    cx: &ProbeContext,
+) -> Result<&'a Session, &'a SessionFailure> {
     p.session.get_or_init(|| establish(p, cx)).await.as_ref()
 }
 
@@ -162,17 +165,30 @@ fn session_failure(finding: Finding) -> SessionFailure {
 
 fn role_name(arn: &str) -> Option<&str> {
     let resource = arn.rsplit_once(':')?.1;
-    let name = resource.strip_prefix("role/").or_else(|| resource.strip_prefix("assumed-role/"))?;
+    let name = resource
+        .strip_prefix("role/")
+        .or_else(|| resource.strip_prefix("assumed-role/"))?;
     let name = name.split('/').next()?;
     // A role path (role/path/name) keeps only the last segment in the
     // assumed-role ARN, so compare that.
-    Some(resource.strip_prefix("role/").map_or(name, |rest| rest.rsplit('/').next().unwrap_or(name)))
+    Some(
+        resource
+            .strip_prefix("role/")
+            .map_or(name, |rest| rest.rsplit('/').next().unwrap_or(name)),
+    )
 }
 
 async fn establish(p: &Route53Provider, cx: &ProbeContext) -> Result<Session, SessionFailure> {
     let setup = &p.setup;
     let http = client::http_client(&setup.http).map_err(|message| {
-        session_failure(Finding::error(Reason::InvalidConfig, Stage::Credential, format!("{PROVIDER}: {message}")).with_remedy("pass a readable PEM bundle with --ca-file"))
+        session_failure(
+            Finding::error(
+                Reason::InvalidConfig,
+                Stage::Credential,
+                format!("{PROVIDER}: {message}"),
+            )
+            .with_remedy("pass a readable PEM bundle with --ca-file"),
+        )
     })?;
     let sts_endpoint = setup.endpoints.sts.as_deref();
     let region = setup.region.as_str();
@@ -237,7 +253,12 @@ async fn establish(p: &Route53Provider, cx: &ProbeContext) -> Result<Session, Se
     if matches!(setup.mode, Mode::Ambient) {
         let call = || {
             let request = base_sts.get_caller_identity();
-            async move { request.send().await.map_err(|err| ApiFailure::from_sdk("POST sts / Action=GetCallerIdentity", err)) }
+            async move {
+                request
+                    .send()
+                    .await
+                    .map_err(|err| ApiFailure::from_sdk("POST sts / Action=GetCallerIdentity", err))
+            }
         };
         match send(cx, false, call).await {
             Sent::Done(output) => {
@@ -247,15 +268,33 @@ async fn establish(p: &Route53Provider, cx: &ProbeContext) -> Result<Session, Se
                 }
             }
             Sent::Failed(failure) => {
-                return Err(session_failure(failure_finding(Stage::Credential, &failure, &context(p, Call::GetCallerIdentity, "*"))))
+                return Err(session_failure(failure_finding(
+                    Stage::Credential,
+                    &failure,
+                    &context(p, Call::GetCallerIdentity, "*"),
+                )))
             }
-            Sent::Blocked(blocked) => return Err(session_failure(blocked_finding(Stage::Credential, &blocked, PROVIDER))),
+            Sent::Blocked(blocked) => {
+                return Err(session_failure(blocked_finding(
+                    Stage::Credential,
+                    &blocked,
+                    PROVIDER,
+                )))
+            }
         }
     }
 
     let call = || {
-        let request = base_sts.assume_role().role_arn(role.clone()).role_session_name(SESSION_NAME);
-        async move { request.send().await.map_err(|err| ApiFailure::from_sdk("POST sts / Action=AssumeRole", err)) }
+        let request = base_sts
+            .assume_role()
+            .role_arn(role.clone())
+            .role_session_name(SESSION_NAME);
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|err| ApiFailure::from_sdk("POST sts / Action=AssumeRole", err))
+        }
     };
     match send(cx, false, call).await {
         Sent::Done(output) => {
@@ -288,7 +327,10 @@ async fn establish(p: &Route53Provider, cx: &ProbeContext) -> Result<Session, Se
 
 fn sts_credentials(
     credentials: Option<&aws_sdk_sts::types::Credentials>,
-) -> (aws_credential_types::provider::SharedCredentialsProvider, Option<String>) {
+) -> (
+    aws_credential_types::provider::SharedCredentialsProvider,
+    Option<String>,
+) {
     let (id, secret, token, expires) = match credentials {
         Some(c) => (
             c.access_key_id().to_string(),
@@ -313,8 +355,20 @@ fn finish_session(
 ) -> Session {
     let setup = &p.setup;
     Session {
-        route53: client::route53_client(http, &setup.http, &setup.region, setup.endpoints.route53.as_deref(), credentials.clone()),
-        sts: client::sts_client(http, &setup.http, &setup.region, setup.endpoints.sts.as_deref(), Some(credentials)),
+        route53: client::route53_client(
+            http,
+            &setup.http,
+            &setup.region,
+            setup.endpoints.route53.as_deref(),
+            credentials.clone(),
+        ),
+        sts: client::sts_client(
+            http,
+            &setup.http,
+            &setup.region,
+            setup.endpoints.sts.as_deref(),
+            Some(credentials),
+        ),
         assumed_arn,
         expires,
     }
@@ -333,7 +387,10 @@ pub(crate) async fn verify_credential(p: &Route53Provider, cx: &ProbeContext) ->
         report.fact("role", role.clone());
         report.fact("roleSessionName", SESSION_NAME);
     }
-    if let Mode::WebIdentity { service_account, .. } = &p.setup.mode {
+    if let Mode::WebIdentity {
+        service_account, ..
+    } = &p.setup.mode
+    {
         report.fact("serviceAccount", service_account.clone());
     }
     let session = match session(p, cx).await {
@@ -356,7 +413,12 @@ pub(crate) async fn verify_credential(p: &Route53Provider, cx: &ProbeContext) ->
 
     let call = || {
         let request = session.sts.get_caller_identity();
-        async move { request.send().await.map_err(|err| ApiFailure::from_sdk("POST sts / Action=GetCallerIdentity", err)) }
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|err| ApiFailure::from_sdk("POST sts / Action=GetCallerIdentity", err))
+        }
     };
     match send(cx, false, call).await {
         Sent::Done(output) => {
@@ -367,8 +429,14 @@ pub(crate) async fn verify_credential(p: &Route53Provider, cx: &ProbeContext) ->
                 report.fact("account", account);
             }
         }
-        Sent::Failed(failure) => report.push(failure_finding(Stage::Credential, &failure, &context(p, Call::GetCallerIdentity, "*"))),
-        Sent::Blocked(blocked) => report.push(blocked_finding(Stage::Credential, &blocked, PROVIDER)),
+        Sent::Failed(failure) => report.push(failure_finding(
+            Stage::Credential,
+            &failure,
+            &context(p, Call::GetCallerIdentity, "*"),
+        )),
+        Sent::Blocked(blocked) => {
+            report.push(blocked_finding(Stage::Credential, &blocked, PROVIDER))
+        }
     }
     report
 }
@@ -410,13 +478,20 @@ fn best_match<'z>(fqdn: &str, zones: &'z [HostedZone]) -> Option<&'z str> {
 }
 
 /// Finds the hosted zone for `fqdn` as cert-manager does.
-pub(crate) async fn find_zone(p: &Route53Provider, cx: &ProbeContext, fqdn: Option<&str>) -> ZoneOutcome {
+pub(crate) async fn find_zone(
+    p: &Route53Provider,
+    cx: &ProbeContext,
+    fqdn: Option<&str>,
+) -> ZoneOutcome {
     let mut report = StageReport::passed(Stage::Zone);
     let session = match session(p, cx).await {
         Ok(session) => session,
         Err(_) => {
             return ZoneOutcome {
-                report: StageReport::skipped(Stage::Zone, "no AWS session could be built; the credential stage says why"),
+                report: StageReport::skipped(
+                    Stage::Zone,
+                    "no AWS session could be built; the credential stage says why",
+                ),
                 zone: None,
             }
         }
@@ -459,16 +534,30 @@ pub(crate) async fn find_zone(p: &Route53Provider, cx: &ProbeContext, fqdn: Opti
     // 2. ListHostedZonesByName, first page, as cert-manager sends it.
     let dns_name = auth_zone.trim_end_matches('.').to_string();
     let call = || {
-        let request = session.route53.list_hosted_zones_by_name().dns_name(dns_name.clone());
+        let request = session
+            .route53
+            .list_hosted_zones_by_name()
+            .dns_name(dns_name.clone());
         let path = format!("GET /2013-04-01/hostedzonesbyname?dnsname={dns_name}");
-        async move { request.send().await.map_err(|err| ApiFailure::from_sdk(path, err)) }
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|err| ApiFailure::from_sdk(path, err))
+        }
     };
     let zones: Vec<HostedZone> = match send(cx, false, call).await {
         Sent::Done(output) => output.hosted_zones().iter().map(hosted_zone).collect(),
         Sent::Failed(failure) => {
-            let mut finding = failure_finding(Stage::Zone, &failure, &context(p, Call::ListHostedZonesByName, "*"));
+            let mut finding = failure_finding(
+                Stage::Zone,
+                &failure,
+                &context(p, Call::ListHostedZonesByName, "*"),
+            );
             if finding.reason == Reason::PermissionMissing {
-                finding.remedy.push_str(", or set hostedZoneID in the route53 stanza so cert-manager skips the lookup");
+                finding.remedy.push_str(
+                    ", or set hostedZoneID in the route53 stanza so cert-manager skips the lookup",
+                );
             }
             report.push(finding);
             return ZoneOutcome { report, zone: None };
@@ -488,7 +577,11 @@ fn choose_zone(fqdn: &str, zones: &[HostedZone], report: &mut StageReport) -> Op
     let public: Vec<HostedZone> = zones.iter().filter(|z| !z.private).cloned().collect();
     let Some(name) = best_match(fqdn, &public).map(str::to_string) else {
         if let Some(private) = best_match(fqdn, zones) {
-            let ids: Vec<&str> = zones.iter().filter(|z| z.name == private).map(|z| z.id.as_str()).collect();
+            let ids: Vec<&str> = zones
+                .iter()
+                .filter(|z| z.name == private)
+                .map(|z| z.id.as_str())
+                .collect();
             report.push(
                 Finding::error(
                     Reason::ZonePrivate,
@@ -523,7 +616,11 @@ fn choose_zone(fqdn: &str, zones: &[HostedZone], report: &mut StageReport) -> Op
             .with_remedy("set hostedZoneID to the zone whose NS records the parent zone delegates to, or delete the unused zone"),
         );
     }
-    let private: Vec<&str> = zones.iter().filter(|z| z.private && z.name == name).map(|z| z.id.as_str()).collect();
+    let private: Vec<&str> = zones
+        .iter()
+        .filter(|z| z.private && z.name == name)
+        .map(|z| z.id.as_str())
+        .collect();
     if !private.is_empty() {
         report.push(
             Finding::warning(
@@ -579,17 +676,28 @@ async fn pinned_zone(
     report: &mut StageReport,
 ) -> Option<ZoneRef> {
     report.fact("zoneId", id);
-    report.fact("pinnedBy", "hostedZoneID (cert-manager skips the SOA walk and ListHostedZonesByName)");
+    report.fact(
+        "pinnedBy",
+        "hostedZoneID (cert-manager skips the SOA walk and ListHostedZonesByName)",
+    );
     let call = || {
         let request = session.route53.get_hosted_zone().id(id);
         let path = format!("GET /2013-04-01/hostedzone/{id}");
-        async move { request.send().await.map_err(|err| ApiFailure::from_sdk(path, err)) }
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|err| ApiFailure::from_sdk(path, err))
+        }
     };
     let arn = zone_arn(id);
     match send(cx, false, call).await {
         Sent::Done(output) => {
             let Some(zone) = output.hosted_zone().map(hosted_zone) else {
-                return Some(ZoneRef { id: id.to_string(), name: String::new() });
+                return Some(ZoneRef {
+                    id: id.to_string(),
+                    name: String::new(),
+                });
             };
             report.fact("zoneName", zone.name.clone());
             if zone.private {
@@ -627,10 +735,17 @@ async fn pinned_zone(
                 Stage::Zone,
                 format!("{PROVIDER}: route53:GetHostedZone on {arn} is denied, so whether the pinned zone is private is not checked; cert-manager itself does not need this permission"),
             ));
-            Some(ZoneRef { id: id.to_string(), name: String::new() })
+            Some(ZoneRef {
+                id: id.to_string(),
+                name: String::new(),
+            })
         }
         Sent::Failed(failure) => {
-            report.push(failure_finding(Stage::Zone, &failure, &context(p, Call::GetHostedZone, &arn)));
+            report.push(failure_finding(
+                Stage::Zone,
+                &failure,
+                &context(p, Call::GetHostedZone, &arn),
+            ));
             None
         }
         Sent::Blocked(blocked) => {
@@ -642,18 +757,36 @@ async fn pinned_zone(
 
 /// Without a domain: one ListHostedZonesByName page shows the credential
 /// can look zones up.
-async fn prove_zone_read(p: &Route53Provider, cx: &ProbeContext, session: &Session, report: &mut StageReport) {
+async fn prove_zone_read(
+    p: &Route53Provider,
+    cx: &ProbeContext,
+    session: &Session,
+    report: &mut StageReport,
+) {
     let call = || {
         let request = session.route53.list_hosted_zones_by_name().max_items(5);
-        async move { request.send().await.map_err(|err| ApiFailure::from_sdk("GET /2013-04-01/hostedzonesbyname?maxitems=5", err)) }
+        async move {
+            request.send().await.map_err(|err| {
+                ApiFailure::from_sdk("GET /2013-04-01/hostedzonesbyname?maxitems=5", err)
+            })
+        }
     };
     match send(cx, false, call).await {
         Sent::Done(output) => {
-            let names: Vec<String> = output.hosted_zones().iter().map(|z| hosted_zone(z).name).collect();
+            let names: Vec<String> = output
+                .hosted_zones()
+                .iter()
+                .map(|z| hosted_zone(z).name)
+                .collect();
             report.fact("zonesSeen", names.join(", "));
-            report.note = Some("no domain to probe: only ListHostedZonesByName was checked".to_string());
+            report.note =
+                Some("no domain to probe: only ListHostedZonesByName was checked".to_string());
         }
-        Sent::Failed(failure) => report.push(failure_finding(Stage::Zone, &failure, &context(p, Call::ListHostedZonesByName, "*"))),
+        Sent::Failed(failure) => report.push(failure_finding(
+            Stage::Zone,
+            &failure,
+            &context(p, Call::ListHostedZonesByName, "*"),
+        )),
         Sent::Blocked(blocked) => report.push(blocked_finding(Stage::Zone, &blocked, PROVIDER)),
     }
 }
@@ -672,7 +805,12 @@ fn challenge_record_set(fqdn: &str, value: &str) -> ResourceRecordSet {
         .ttl(CHALLENGE_RECORD_TTL)
         .multi_value_answer(true)
         .set_identifier(quoted.clone())
-        .resource_records(ResourceRecord::builder().value(quoted).build().expect("value is set"))
+        .resource_records(
+            ResourceRecord::builder()
+                .value(quoted)
+                .build()
+                .expect("value is set"),
+        )
         .build()
         .expect("name and type are set")
 }
@@ -698,7 +836,10 @@ async fn change(
     fqdn: &str,
     value: &str,
 ) -> Result<String, ApiFailure> {
-    let path = format!("POST /2013-04-01/hostedzone/{zone_id}/rrset/ ({})", action.as_str());
+    let path = format!(
+        "POST /2013-04-01/hostedzone/{zone_id}/rrset/ ({})",
+        action.as_str()
+    );
     session
         .route53
         .change_resource_record_sets()
@@ -706,7 +847,12 @@ async fn change(
         .change_batch(change_batch(action, fqdn, value))
         .send()
         .await
-        .map(|output| output.change_info().map(|info| client::bare_id(info.id()).to_string()).unwrap_or_default())
+        .map(|output| {
+            output
+                .change_info()
+                .map(|info| client::bare_id(info.id()).to_string())
+                .unwrap_or_default()
+        })
         .map_err(|err| ApiFailure::from_sdk(path, err))
 }
 
@@ -723,7 +869,13 @@ enum Created {
 
 /// Writes the probe record set, waits for INSYNC, deletes it and waits
 /// again. With `cx.no_write`, infers write permission instead.
-pub(crate) async fn probe_write(p: &Route53Provider, cx: &ProbeContext, zone: &ZoneRef, fqdn: &str, value: &str) -> ProbeOutcome {
+pub(crate) async fn probe_write(
+    p: &Route53Provider,
+    cx: &ProbeContext,
+    zone: &ZoneRef,
+    fqdn: &str,
+    value: &str,
+) -> ProbeOutcome {
     let mut write = StageReport::passed(Stage::Write);
     let mut cleanup = StageReport::passed(Stage::Cleanup);
     write.fact("recordName", format!("{fqdn}."));
@@ -741,10 +893,17 @@ pub(crate) async fn probe_write(p: &Route53Provider, cx: &ProbeContext, zone: &Z
 
     // 1. The UPSERT cert-manager sends.
     write.fact("ttl", CHALLENGE_RECORD_TTL.to_string());
-    write.fact("setIdentifier", "the quoted probe value (multivalue answer)");
+    write.fact(
+        "setIdentifier",
+        "the quoted probe value (multivalue answer)",
+    );
     let created = upsert(p, cx, session, zone, fqdn, value, &mut write).await;
     if cx.cancel.is_cancelled() {
-        write.push(blocked_finding(Stage::Write, &RequestBlocked::Cancelled, PROVIDER));
+        write.push(blocked_finding(
+            Stage::Write,
+            &RequestBlocked::Cancelled,
+            PROVIDER,
+        ));
     }
     let cleanup_started = Instant::now();
     match &created {
@@ -763,7 +922,18 @@ pub(crate) async fn probe_write(p: &Route53Provider, cx: &ProbeContext, zone: &Z
     }
 
     // 3. The DELETE of exactly that record set, and its GetChange.
-    delete_probe(p, cx, session, zone, fqdn, value, &created, &mut write, &mut cleanup).await;
+    delete_probe(
+        p,
+        cx,
+        session,
+        zone,
+        fqdn,
+        value,
+        &created,
+        &mut write,
+        &mut cleanup,
+    )
+    .await;
     cleanup.duration_ms = cleanup_started.elapsed().as_millis() as u64;
     ProbeOutcome { write, cleanup }
 }
@@ -813,7 +983,9 @@ async fn upsert(
             Created::Nothing
         }
         Sent::Failed(failure) if failure.is_code("InvalidChangeBatch") => {
-            let message = if failure.message.contains("non multivalue") || failure.message.contains("non-multivalue") {
+            let message = if failure.message.contains("non multivalue")
+                || failure.message.contains("non-multivalue")
+            {
                 format!("{PROVIDER}: {fqdn} already has a simple-routing TXT record set, and Route53 rejects cert-manager's multivalue challenge record next to it (InvalidChangeBatch); the existing record set was left untouched")
             } else {
                 format!("{PROVIDER}: Route53 rejected the challenge change for {fqdn} (InvalidChangeBatch): {}", failure.message)
@@ -832,7 +1004,11 @@ async fn upsert(
         }
         Sent::Failed(failure) => {
             if failure.kind != FailureKind::Interrupted {
-                write.push(failure_finding(Stage::Write, &failure, &context(p, Call::ChangeResourceRecordSets, &arn)));
+                write.push(failure_finding(
+                    Stage::Write,
+                    &failure,
+                    &context(p, Call::ChangeResourceRecordSets, &arn),
+                ));
             }
             if failure.may_have_taken_effect() {
                 Created::Unknown
@@ -851,26 +1027,51 @@ enum Wait {
     Failed(Finding),
 }
 
-async fn wait_insync(p: &Route53Provider, cx: &ProbeContext, session: &Session, change_id: &str, stage: Stage, cleanup: bool) -> Wait {
+async fn wait_insync(
+    p: &Route53Provider,
+    cx: &ProbeContext,
+    session: &Session,
+    change_id: &str,
+    stage: Stage,
+    cleanup: bool,
+) -> Wait {
     let started = Instant::now();
-    let limit = if cleanup && cx.cancel.is_cancelled() { cx.cleanup_grace } else { INSYNC_LIMIT };
+    let limit = if cleanup && cx.cancel.is_cancelled() {
+        cx.cleanup_grace
+    } else {
+        INSYNC_LIMIT
+    };
     loop {
         let call = || {
             let request = session.route53.get_change().id(change_id);
             let path = format!("GET /2013-04-01/change/{change_id}");
-            async move { request.send().await.map_err(|err| ApiFailure::from_sdk(path, err)) }
+            async move {
+                request
+                    .send()
+                    .await
+                    .map_err(|err| ApiFailure::from_sdk(path, err))
+            }
         };
         match send(cx, cleanup, call).await {
             Sent::Done(output) => {
-                if output.change_info().is_some_and(|info| *info.status() == ChangeStatus::Insync) {
+                if output
+                    .change_info()
+                    .is_some_and(|info| *info.status() == ChangeStatus::Insync)
+                {
                     return Wait::InSync(started.elapsed());
                 }
             }
             Sent::Failed(failure) => {
-                return Wait::Failed(failure_finding(stage, &failure, &context(p, Call::GetChange, CHANGE_ARN)));
+                return Wait::Failed(failure_finding(
+                    stage,
+                    &failure,
+                    &context(p, Call::GetChange, CHANGE_ARN),
+                ));
             }
             Sent::Blocked(RequestBlocked::Cancelled) => return Wait::Pending,
-            Sent::Blocked(blocked) => return Wait::Failed(blocked_finding(stage, &blocked, PROVIDER)),
+            Sent::Blocked(blocked) => {
+                return Wait::Failed(blocked_finding(stage, &blocked, PROVIDER))
+            }
         }
         if started.elapsed() + POLL_INTERVAL > limit || !pause(cx, POLL_INTERVAL, cleanup).await {
             return Wait::Pending;
@@ -899,14 +1100,25 @@ fn apply_wait(report: &mut StageReport, wait: Wait, fact: &str) {
 enum Read {
     /// The probe's record set is there (`true`) or not; `others` counts the
     /// other TXT record sets at the name.
-    Seen { probe: bool, others: usize, leftovers: usize },
+    Seen {
+        probe: bool,
+        others: usize,
+        leftovers: usize,
+    },
     Denied,
     Failed(ApiFailure),
     Skipped,
 }
 
 /// Lists the TXT record sets at the name, a call cert-manager never makes.
-async fn read_back(_p: &Route53Provider, cx: &ProbeContext, session: &Session, zone: &ZoneRef, fqdn: &str, value: &str) -> Read {
+async fn read_back(
+    _p: &Route53Provider,
+    cx: &ProbeContext,
+    session: &Session,
+    zone: &ZoneRef,
+    fqdn: &str,
+    value: &str,
+) -> Read {
     let name = format!("{}.", fqdn.trim_end_matches('.'));
     let call = || {
         let request = session
@@ -916,8 +1128,16 @@ async fn read_back(_p: &Route53Provider, cx: &ProbeContext, session: &Session, z
             .start_record_name(name.clone())
             .start_record_type(RrType::Txt)
             .max_items(100);
-        let path = format!("GET /2013-04-01/hostedzone/{}/rrset?name={name}&type=TXT", zone.id);
-        async move { request.send().await.map_err(|err| ApiFailure::from_sdk(path, err)) }
+        let path = format!(
+            "GET /2013-04-01/hostedzone/{}/rrset?name={name}&type=TXT",
+            zone.id
+        );
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|err| ApiFailure::from_sdk(path, err))
+        }
     };
     let quoted = format!("\"{value}\"");
     match send(cx, true, call).await {
@@ -925,19 +1145,30 @@ async fn read_back(_p: &Route53Provider, cx: &ProbeContext, session: &Session, z
             let at_name: Vec<&ResourceRecordSet> = output
                 .resource_record_sets()
                 .iter()
-                .filter(|set| normalize(set.name()) == normalize(&name) && *set.r#type() == RrType::Txt)
+                .filter(|set| {
+                    normalize(set.name()) == normalize(&name) && *set.r#type() == RrType::Txt
+                })
                 .collect();
             let is_probe = |set: &&ResourceRecordSet| {
                 set.set_identifier() == Some(quoted.as_str())
                     && set.resource_records().iter().any(|r| r.value() == quoted)
             };
             let probe = at_name.iter().any(is_probe);
-            let others: Vec<&&ResourceRecordSet> = at_name.iter().filter(|s| !is_probe(s)).collect();
+            let others: Vec<&&ResourceRecordSet> =
+                at_name.iter().filter(|s| !is_probe(s)).collect();
             let leftovers = others
                 .iter()
-                .filter(|s| s.resource_records().iter().any(|r| r.value().trim_matches('"').starts_with(PROBE_MARKER)))
+                .filter(|s| {
+                    s.resource_records()
+                        .iter()
+                        .any(|r| r.value().trim_matches('"').starts_with(PROBE_MARKER))
+                })
                 .count();
-            Read::Seen { probe, others: others.len(), leftovers }
+            Read::Seen {
+                probe,
+                others: others.len(),
+                leftovers,
+            }
         }
         Sent::Failed(failure) if failure.is_code("AccessDenied") => Read::Denied,
         Sent::Failed(failure) => Read::Failed(failure),
@@ -1006,12 +1237,19 @@ async fn delete_probe(
             let (insync, read) = tokio::join!(
                 wait_insync(p, cx, session, &change_id, Stage::Cleanup, true),
                 async {
-                    if cx.cancel.is_cancelled() { Read::Skipped } else { read_back(p, cx, session, zone, fqdn, value).await }
+                    if cx.cancel.is_cancelled() {
+                        Read::Skipped
+                    } else {
+                        read_back(p, cx, session, zone, fqdn, value).await
+                    }
                 },
             );
             match insync {
                 Wait::InSync(elapsed) => {
-                    cleanup.fact("deleteStatus", format!("INSYNC after {} ms", elapsed.as_millis()));
+                    cleanup.fact(
+                        "deleteStatus",
+                        format!("INSYNC after {} ms", elapsed.as_millis()),
+                    );
                     cleanup.fact("confirmedBy", "GetChange answered INSYNC for the DELETE");
                 }
                 Wait::Pending => {
@@ -1019,9 +1257,15 @@ async fn delete_probe(
                     cleanup.fact("confirmedBy", "Route53 accepted the DELETE; it removes the record set from the zone when the change is applied");
                 }
                 Wait::Failed(finding) => {
-                    cleanup.fact("confirmedBy", "Route53 accepted the DELETE (GetChange could not confirm it)");
+                    cleanup.fact(
+                        "confirmedBy",
+                        "Route53 accepted the DELETE (GetChange could not confirm it)",
+                    );
                     if finding.reason != Reason::PermissionMissing {
-                        cleanup.push(Finding { severity: acme_token_core::Severity::Warning, ..finding });
+                        cleanup.push(Finding {
+                            severity: acme_token_core::Severity::Warning,
+                            ..finding
+                        });
                     }
                 }
             }
@@ -1047,7 +1291,11 @@ async fn delete_probe(
         }
         Sent::Failed(failure) => {
             if failure.is_code("AccessDenied") {
-                write.push(failure_finding(Stage::Write, &failure, &context(p, Call::ChangeResourceRecordSets, &arn)));
+                write.push(failure_finding(
+                    Stage::Write,
+                    &failure,
+                    &context(p, Call::ChangeResourceRecordSets, &arn),
+                ));
             }
             cleanup.push(
                 Finding::error(
@@ -1066,8 +1314,11 @@ async fn delete_probe(
         }
         Sent::Blocked(blocked) => {
             cleanup.push(
-                Finding { reason: Reason::ProbeLeftover, ..blocked_finding(Stage::Cleanup, &blocked, PROVIDER) }
-                    .with_remedy(leftover_remedy),
+                Finding {
+                    reason: Reason::ProbeLeftover,
+                    ..blocked_finding(Stage::Cleanup, &blocked, PROVIDER)
+                }
+                .with_remedy(leftover_remedy),
             );
         }
     }
@@ -1094,8 +1345,15 @@ async fn infer_write(
         Sent::Failed(failure) if failure.is_code("InvalidChangeBatch") => {
             write.fact("inferredFrom", "a DELETE of a record set that does not exist was refused as not found (InvalidChangeBatch), not as forbidden");
         }
-        Sent::Done(_) => write.fact("inferredFrom", "a DELETE of the probe record set was accepted"),
-        Sent::Failed(failure) => write.push(failure_finding(Stage::Write, &failure, &context(p, Call::ChangeResourceRecordSets, &zone_arn(&zone.id)))),
+        Sent::Done(_) => write.fact(
+            "inferredFrom",
+            "a DELETE of the probe record set was accepted",
+        ),
+        Sent::Failed(failure) => write.push(failure_finding(
+            Stage::Write,
+            &failure,
+            &context(p, Call::ChangeResourceRecordSets, &zone_arn(&zone.id)),
+        )),
         Sent::Blocked(blocked) => write.push(blocked_finding(Stage::Write, &blocked, PROVIDER)),
     }
     write.note = Some("--no-write: route53:GetChange is not checked without a change".to_string());
@@ -1109,14 +1367,28 @@ mod tests {
     use super::*;
 
     fn zone(id: &str, name: &str, private: bool) -> HostedZone {
-        HostedZone { id: id.into(), name: name.into(), private }
+        HostedZone {
+            id: id.into(),
+            name: name.into(),
+            private,
+        }
     }
 
     #[test]
     fn best_match_prefers_longest_suffix() {
-        let zones = [zone("Z1", "example.com.", false), zone("Z2", "www.example.com.", false), zone("Z3", "xample.com.", false)];
-        assert_eq!(best_match("_acme-challenge.www.example.com", &zones), Some("www.example.com."));
-        assert_eq!(best_match("_acme-challenge.example.com", &zones), Some("example.com."));
+        let zones = [
+            zone("Z1", "example.com.", false),
+            zone("Z2", "www.example.com.", false),
+            zone("Z3", "xample.com.", false),
+        ];
+        assert_eq!(
+            best_match("_acme-challenge.www.example.com", &zones),
+            Some("www.example.com.")
+        );
+        assert_eq!(
+            best_match("_acme-challenge.example.com", &zones),
+            Some("example.com.")
+        );
         assert_eq!(best_match("_acme-challenge.example.org", &zones), None);
     }
 
@@ -1131,8 +1403,14 @@ mod tests {
     #[test]
     fn role_names_compare() {
         assert_eq!(role_name("arn:aws:iam::123456789012:role/dns"), Some("dns"));
-        assert_eq!(role_name("arn:aws:iam::123456789012:role/team/dns"), Some("dns"));
-        assert_eq!(role_name("arn:aws:sts::123456789012:assumed-role/dns/session"), Some("dns"));
+        assert_eq!(
+            role_name("arn:aws:iam::123456789012:role/team/dns"),
+            Some("dns")
+        );
+        assert_eq!(
+            role_name("arn:aws:sts::123456789012:assumed-role/dns/session"),
+            Some("dns")
+        );
     }
 
     #[test]

@@ -36,8 +36,11 @@ pub(crate) enum WalkError {
 
 /// Returns the nameservers of the system resolver configuration.
 pub(crate) fn system_nameservers() -> Result<Vec<SocketAddr>, WalkError> {
-    let (config, _) = hickory_resolver::system_conf::read_system_conf()
-        .map_err(|err| WalkError::NoNameservers(format!("cannot read the system resolver configuration: {err}")))?;
+    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|err| {
+        WalkError::NoNameservers(format!(
+            "cannot read the system resolver configuration: {err}"
+        ))
+    })?;
     let mut servers: Vec<SocketAddr> = Vec::new();
     for server in config.name_servers() {
         if !servers.contains(&server.socket_addr) {
@@ -77,11 +80,16 @@ enum Step {
     Up,
 }
 
-async fn query(resolver: &Resolver<TokioConnectionProvider>, domain: &str) -> Result<Step, Result<WalkError, String>> {
-    let name = Name::from_ascii(domain).map_err(|err| Ok(WalkError::Rcode {
-        domain: domain.to_string(),
-        rcode: format!("invalid name: {err}"),
-    }))?;
+async fn query(
+    resolver: &Resolver<TokioConnectionProvider>,
+    domain: &str,
+) -> Result<Step, Result<WalkError, String>> {
+    let name = Name::from_ascii(domain).map_err(|err| {
+        Ok(WalkError::Rcode {
+            domain: domain.to_string(),
+            rcode: format!("invalid name: {err}"),
+        })
+    })?;
     match resolver.lookup(name, RecordType::SOA).await {
         Ok(lookup) => {
             let records = lookup.records();
@@ -123,7 +131,11 @@ pub(crate) fn suffixes(fqdn: &str) -> Vec<String> {
 
 /// Walks up `fqdn` and returns the zone (with trailing dot) and the
 /// nameserver whose answer named it.
-pub(crate) async fn find_zone(fqdn: &str, servers: &[SocketAddr], timeout: Duration) -> Result<(String, SocketAddr), WalkError> {
+pub(crate) async fn find_zone(
+    fqdn: &str,
+    servers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(String, SocketAddr), WalkError> {
     let mut last_transport = None;
     'servers: for server in servers {
         let resolver = resolver_for(*server, timeout);
@@ -144,7 +156,9 @@ pub(crate) async fn find_zone(fqdn: &str, servers: &[SocketAddr], timeout: Durat
         }
         return Err(WalkError::NotFound);
     }
-    Err(WalkError::Unreachable(last_transport.unwrap_or_else(|| "no nameserver configured".to_string())))
+    Err(WalkError::Unreachable(
+        last_transport.unwrap_or_else(|| "no nameserver configured".to_string()),
+    ))
 }
 
 #[cfg(test)]
@@ -155,7 +169,12 @@ mod tests {
     fn suffixes_go_up_to_tld() {
         assert_eq!(
             suffixes("_acme-challenge.www.example.com"),
-            ["_acme-challenge.www.example.com.", "www.example.com.", "example.com.", "com."]
+            [
+                "_acme-challenge.www.example.com.",
+                "www.example.com.",
+                "example.com.",
+                "com."
+            ]
         );
     }
 }

@@ -25,22 +25,46 @@ fn descriptor_matches_provider_toml() {
     assert_eq!(file["id"].as_str(), Some(DESCRIPTOR.id));
     assert_eq!(file["name"].as_str(), Some(DESCRIPTOR.name));
     assert_eq!(file["solver_key"].as_str(), Some(DESCRIPTOR.solver_key));
-    assert_eq!(file["default_endpoint"].as_str(), Some(DESCRIPTOR.default_endpoint));
-    assert_eq!(file["published_rate_limit"].as_str(), Some(DESCRIPTOR.published_rate_limit));
-    assert_eq!(strings(&file, "credential_modes"), DESCRIPTOR.credential_modes);
+    assert_eq!(
+        file["default_endpoint"].as_str(),
+        Some(DESCRIPTOR.default_endpoint)
+    );
+    assert_eq!(
+        file["published_rate_limit"].as_str(),
+        Some(DESCRIPTOR.published_rate_limit)
+    );
+    assert_eq!(
+        strings(&file, "credential_modes"),
+        DESCRIPTOR.credential_modes
+    );
     assert_eq!(strings(&file, "permissions"), DESCRIPTOR.permissions);
     assert_eq!(strings(&file, "endpoints"), DESCRIPTOR.endpoints);
     let fields: Vec<(String, String)> = file["fields"]
         .as_array()
         .expect("fields is an array of tables")
         .iter()
-        .map(|field| (field["name"].as_str().unwrap().to_string(), field["description"].as_str().unwrap().to_string()))
+        .map(|field| {
+            (
+                field["name"].as_str().unwrap().to_string(),
+                field["description"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let expected: Vec<(String, String)> = DESCRIPTOR.fields.iter().map(|(n, d)| (n.to_string(), d.to_string())).collect();
+    let expected: Vec<(String, String)> = DESCRIPTOR
+        .fields
+        .iter()
+        .map(|(n, d)| (n.to_string(), d.to_string()))
+        .collect();
     assert_eq!(fields, expected);
     let budget = &file["default_budget"];
-    assert_eq!(budget["per_second"].as_float(), Some(DESCRIPTOR.default_budget.per_second));
-    assert_eq!(budget["burst"].as_integer(), Some(i64::from(DESCRIPTOR.default_budget.burst)));
+    assert_eq!(
+        budget["per_second"].as_float(),
+        Some(DESCRIPTOR.default_budget.per_second)
+    );
+    assert_eq!(
+        budget["burst"].as_integer(),
+        Some(i64::from(DESCRIPTOR.default_budget.burst))
+    );
 }
 
 #[test]
@@ -50,7 +74,10 @@ fn budget_stays_under_limit() {
     let budget = DESCRIPTOR.default_budget;
     for seconds in [4.0, 10.0, 60.0] {
         let max_in_window = f64::from(budget.burst) + budget.per_second * seconds;
-        assert!(max_in_window <= 0.6 * 5.0 * seconds, "{seconds} s: {max_in_window}");
+        assert!(
+            max_in_window <= 0.6 * 5.0 * seconds,
+            "{seconds} s: {max_in_window}"
+        );
     }
     // Current token bucket: burst 50, refill 10 per second.
     assert!(budget.burst <= 50 / 5);
@@ -60,5 +87,7 @@ fn budget_stays_under_limit() {
 #[test]
 fn factory_declares_sts_endpoint() {
     assert_eq!(Route53Factory.descriptor().id, "route53");
-    assert!(DESCRIPTOR.endpoint_overrides.contains(&("sts", "AWS_ENDPOINT_URL_STS")));
+    assert!(DESCRIPTOR
+        .endpoint_overrides
+        .contains(&("sts", "AWS_ENDPOINT_URL_STS")));
 }
