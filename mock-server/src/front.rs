@@ -28,6 +28,8 @@ pub(crate) const INTERNAL_HEADER_PREFIX: &str = "x-acme-token-mock-";
 pub(crate) const SEQ_HEADER: &str = "x-acme-token-mock-seq";
 /// Internal header with the client's IP address.
 pub(crate) const PEER_HEADER: &str = "x-acme-token-mock-peer";
+/// Internal header with the client's `Host` header, which AWS signatures cover.
+pub(crate) const HOST_HEADER: &str = "x-acme-token-mock-host";
 
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -433,6 +435,9 @@ async fn forward(
     }
     head.push_str(&format!("{SEQ_HEADER}: {seq}\r\n"));
     head.push_str(&format!("{PEER_HEADER}: {}\r\n", request.peer.ip()));
+    if let Some(host) = request.header("host") {
+        head.push_str(&format!("{HOST_HEADER}: {host}\r\n"));
+    }
     head.push_str(&format!(
         "content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()

@@ -10,14 +10,17 @@
 //! code or types with the acme-token crates, so a misunderstanding in the
 //! product is not silently mirrored here.
 //!
-//! Providers: Cloudflare ([`cloudflare`]). Route53 and a Kubernetes API slice
-//! are meant to be added as sibling modules with their own scenario section.
+//! Providers: Cloudflare ([`cloudflare`]) and Route53 with STS and an
+//! authoritative DNS server for its public zones ([`route53`]). A Kubernetes
+//! API slice is meant to be added as a sibling module with its own scenario
+//! section.
 
 pub mod cloudflare;
 pub mod faults;
 mod front;
 mod ids;
 pub mod request_log;
+pub mod route53;
 pub mod scenario;
 
 use std::io;
@@ -46,6 +49,7 @@ pub enum StartError {
 /// All providers started for one scenario. Dropping it stops their listeners.
 pub struct MockServer {
     cloudflare: Option<cloudflare::CloudflareMock>,
+    route53: Option<route53::Route53Mock>,
 }
 
 impl MockServer {
@@ -69,7 +73,16 @@ impl MockServer {
             Some(section) => Some(cloudflare::CloudflareMock::start(section, listen).await?),
             None => None,
         };
-        Ok(MockServer { cloudflare })
+        let route53_listen = if cloudflare.is_some() {
+            SocketAddr::new(listen.ip(), 0)
+        } else {
+            listen
+        };
+        let route53 = match scenario.route53 {
+            Some(section) => Some(route53::Route53Mock::start(section, route53_listen).await?),
+            None => None,
+        };
+        Ok(MockServer { cloudflare, route53 })
     }
 
     /// Base URL of the Cloudflare API, `http://127.0.0.1:PORT/client/v4`, if the scenario has a `cloudflare` section.
@@ -82,11 +95,28 @@ impl MockServer {
         self.cloudflare.as_ref()
     }
 
+    /// Base URL of Route53 and STS, `http://127.0.0.1:PORT`, if the scenario has a `route53` section.
+    pub fn route53_url(&self) -> Option<String> {
+        self.route53.as_ref().map(|mock| mock.url())
+    }
+
+    /// Returns the Route53 emulation, if the scenario has a `route53` section.
+    pub fn route53(&self) -> Option<&route53::Route53Mock> {
+        self.route53.as_ref()
+    }
+
     /// Returns one `(provider, base URL)` pair per started provider, in start order.
     pub fn endpoints(&self) -> Vec<(&'static str, String)> {
         let mut endpoints = Vec::new();
         if let Some(mock) = &self.cloudflare {
             endpoints.push(("cloudflare", mock.url()));
+        }
+        if let Some(mock) = &self.route53 {
+            endpoints.push(("route53", mock.url()));
+            endpoints.push(("sts", mock.url()));
+            if let Some(addr) = mock.dns_addr() {
+                endpoints.push(("dns", addr.to_string()));
+            }
         }
         endpoints
     }

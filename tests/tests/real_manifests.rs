@@ -142,7 +142,6 @@ fn unrendered_templates_fail() {
 #[test]
 fn unsupported_providers_are_skipped() {
     for file in [
-        "026-route53-empty-stanza-ambient.yaml",
         "051-acmedns-incluster-http-host.yaml",
         "054-rfc2136-hmacmd5-dnsnames-selector.yaml",
     ] {
@@ -151,6 +150,16 @@ fn unsupported_providers_are_skipped() {
         assert!(verdicts(&run).iter().all(|v| v == "SKIP"), "{file}: {}", run.stdout);
         assert!(has_reason(&run, "ProviderUnsupported"), "{file}: {:?}", all_reasons(&run));
     }
+}
+
+#[test]
+fn route53_empty_issuer_stanza_needs_ambient() {
+    // An Issuer may not use ambient credentials under cert-manager's default
+    // --issuer-ambient-credentials=false.
+    let Some(run) = offline(&["026-route53-empty-stanza-ambient.yaml"], &[]) else { return };
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    assert!(has_reason(&run, "InvalidConfig"), "{:?}", all_reasons(&run));
+    assert!(run.stdout.contains("empty credentials"), "{}", run.stdout);
 }
 
 #[test]

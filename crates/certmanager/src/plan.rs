@@ -833,12 +833,17 @@ impl<'a> IssuerPlanner<'a> {
         if plan.unusable || job.skip.is_some() {
             return job;
         }
-        let settings = self
+        let mut settings = self
             .opts
             .provider_settings
             .get(descriptor.id)
             .cloned()
             .unwrap_or_default();
+        // Ambient credentials are allowed per issuer kind (cert-manager's
+        // --cluster-issuer-ambient-credentials and --issuer-ambient-credentials).
+        settings
+            .options
+            .insert("issuer-kind".to_string(), self.issuer.kind.as_str().to_string());
         let outcome = factory.build(&plan, &resolution.values, &settings);
         for finding in outcome.findings {
             job.config.push(finding);

@@ -151,6 +151,9 @@ pub struct CheckArgs {
     #[arg(long = "ca-file")]
     pub ca_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub controller: ControllerArgs,
+
     /// Replace a provider's API base URL, for tests (PROVIDER=URL, repeatable).
     /// ACME_TOKEN_ENDPOINT_<PROVIDER> does the same. The report lists every override in use.
     #[arg(long = "endpoint")]
@@ -158,6 +161,41 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// Settings of the cert-manager controller that change what a solver does,
+/// which the tool cannot read from the cluster and takes as flags.
+#[derive(Debug, Clone, Args)]
+pub struct ControllerArgs {
+    /// Recursive nameservers (IP:PORT, comma-separated) for the SOA walk of Route53 and other
+    /// providers, as cert-manager's flag of the same name; default: the system resolver's.
+    #[arg(long = "dns01-recursive-nameservers")]
+    pub recursive_nameservers: Option<String>,
+
+    /// Whether ClusterIssuers may use ambient credentials, as cert-manager's flag (its default: true).
+    #[arg(long = "cluster-issuer-ambient-credentials", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub cluster_issuer_ambient_credentials: bool,
+
+    /// Whether Issuers may use ambient credentials, as cert-manager's flag (its default: false).
+    #[arg(long = "issuer-ambient-credentials", default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub issuer_ambient_credentials: bool,
+
+    /// File with a ServiceAccount token for Route53 web identity (auth.kubernetes), which
+    /// cert-manager requests from the TokenRequest API.
+    #[arg(long = "web-identity-token-file")]
+    pub web_identity_token_file: Option<PathBuf>,
+}
+
+impl Default for ControllerArgs {
+    /// cert-manager's own defaults.
+    fn default() -> Self {
+        Self {
+            recursive_nameservers: None,
+            cluster_issuer_ambient_credentials: true,
+            issuer_ambient_credentials: false,
+            web_identity_token_file: None,
+        }
+    }
 }
 
 /// Flags of `demo`.

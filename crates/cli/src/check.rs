@@ -38,8 +38,18 @@ pub fn fail_on(report_args: &ReportArgs) -> FailOn {
 /// Runs `check` and returns the report.
 pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, CheckError> {
     let factories = registry::factories();
-    let known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
-    let overrides = endpoints::collect(&args.endpoints, &known, std::env::vars())
+    let mut known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
+    let mut sdk_variables = Vec::new();
+    for descriptor in factories.iter().map(|f| f.descriptor()) {
+        for (name, variable) in descriptor.endpoint_overrides {
+            if !known.contains(name) {
+                known.push(name);
+            }
+            sdk_variables.push((*variable, *name));
+        }
+    }
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let overrides = endpoints::collect(&args.endpoints, &known, endpoints::with_sdk_variables(env, &sdk_variables))
         .map_err(CheckError::Usage)?;
     let provider_settings = provider_settings(args, &factories, &overrides);
 
@@ -168,18 +178,46 @@ fn provider_settings(
     if let Some(account_id) = &args.account_id {
         options.insert("account-id".to_string(), account_id.clone());
     }
+    options.extend(controller_options(&args.controller));
     factories
         .iter()
         .map(|factory| {
-            let id = factory.descriptor().id;
+            let descriptor = factory.descriptor();
+            let id = descriptor.id;
+            let mut options = options.clone();
+            for (name, _) in descriptor.endpoint_overrides.iter().filter(|(name, _)| *name != id) {
+                if let Some(url) = overrides.get(*name) {
+                    options.insert(format!("endpoint:{name}"), url.clone());
+                }
+            }
             let settings = ProviderSettings {
                 http: http.clone(),
                 endpoint: overrides.get(id).cloned(),
-                options: options.clone(),
+                options,
             };
             (id.to_string(), settings)
         })
         .collect()
+}
+
+/// Provider options from the cert-manager controller flags.
+fn controller_options(controller: &crate::args::ControllerArgs) -> BTreeMap<String, String> {
+    let mut options = BTreeMap::new();
+    options.insert(
+        "cluster-issuer-ambient-credentials".to_string(),
+        controller.cluster_issuer_ambient_credentials.to_string(),
+    );
+    options.insert(
+        "issuer-ambient-credentials".to_string(),
+        controller.issuer_ambient_credentials.to_string(),
+    );
+    if let Some(servers) = &controller.recursive_nameservers {
+        options.insert("dns01-recursive-nameservers".to_string(), servers.clone());
+    }
+    if let Some(path) = &controller.web_identity_token_file {
+        options.insert("web-identity-token-file".to_string(), path.display().to_string());
+    }
+    options
 }
 
 /// Builds the single job of `check <provider> --credential SRC`.

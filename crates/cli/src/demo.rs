@@ -96,6 +96,7 @@ pub async fn run(args: &DemoArgs, cancel: CancellationToken) -> anyhow::Result<R
         concurrency: 8,
         budget: 1.0,
         ca_file: None,
+        controller: Default::default(),
         endpoints: vec![format!("cloudflare={cloudflare_url}")],
         report: args.report.clone(),
     };

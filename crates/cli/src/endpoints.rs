@@ -41,6 +41,22 @@ pub fn collect(
     Ok(overrides)
 }
 
+/// Adds the endpoint variables providers' own SDKs read (such as
+/// `AWS_ENDPOINT_URL_STS`) to `env` as `ACME_TOKEN_ENDPOINT_<NAME>` entries.
+/// They come first, so an `ACME_TOKEN_ENDPOINT_` variable wins.
+pub fn with_sdk_variables(
+    env: Vec<(String, String)>,
+    variables: &[(&str, &str)],
+) -> impl Iterator<Item = (String, String)> {
+    let mut aliased: Vec<(String, String)> = Vec::new();
+    for (variable, name) in variables {
+        if let Some((_, value)) = env.iter().find(|(key, _)| key == variable) {
+            aliased.push((format!("{ENV_PREFIX}{}", name.to_ascii_uppercase()), value.clone()));
+        }
+    }
+    aliased.into_iter().chain(env)
+}
+
 fn validate_url(origin: &str, url: &str) -> Result<String, String> {
     let parsed = url::Url::parse(url)
         .map_err(|err| format!("invalid endpoint URL in '{origin}': {err}"))?;

@@ -155,7 +155,11 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("ACME_TOKEN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // The AWS SDK logs signing input and response bodies at debug and trace
+    // (session tokens, AssumeRole credentials), so its crates stay at warn.
+    let quiet = "aws_sigv4=off,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,aws_smithy_http_client=warn,aws_config=warn,aws_runtime=warn,aws_sdk_sts=warn,aws_sdk_route53=warn,hyper_util=warn";
+    let filter = EnvFilter::try_from_env("ACME_TOKEN_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default},{quiet}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 /// Returns a factory for every supported provider.
 pub fn factories() -> Vec<Arc<dyn ProviderFactory>> {
-    vec![Arc::new(acme_token_cloudflare::CloudflareFactory)]
+    vec![
+        Arc::new(acme_token_cloudflare::CloudflareFactory),
+        Arc::new(acme_token_route53::Route53Factory),
+    ]
 }
 
 /// Returns the ids of the supported providers, such as `cloudflare`.

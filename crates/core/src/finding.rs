@@ -142,6 +142,10 @@ reasons! {
     ProbeLeftover,
     /// The in-cluster credential fails where a candidate passes.
     StaleCredential,
+    /// A record set the probe did not create blocks the challenge record,
+    /// such as a simple-routing TXT record set where Route53 needs a
+    /// multivalue one.
+    RecordConflict,
     /// The input is not a configuration cert-manager can use.
     InvalidConfig,
     /// The Secret is encrypted or produced elsewhere and cannot be read here.

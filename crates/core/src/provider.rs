@@ -42,6 +42,11 @@ pub struct Descriptor {
     pub endpoints: &'static [&'static str],
     /// Default base URL; tests replace it with `--endpoint`.
     pub default_endpoint: &'static str,
+    /// Endpoints besides the main API that `--endpoint NAME=URL` may
+    /// replace, such as `sts` for Route53, each with the environment
+    /// variable the provider's own SDK reads for it (`AWS_ENDPOINT_URL_STS`).
+    /// An entry named like the provider id gives the main API's variable.
+    pub endpoint_overrides: &'static [(&'static str, &'static str)],
     /// Published rate limit, in the provider's words.
     pub published_rate_limit: &'static str,
     /// Default per-account budget, well under the published limit.

@@ -298,6 +298,7 @@ mod tests {
         default_endpoint: "http://127.0.0.1:9",
         published_rate_limit: "none",
         default_budget: BudgetSettings { per_second: 1e9, burst: 1_000_000 },
+        endpoint_overrides: &[],
     };
 
     /// Running and peak check counts of one fake account.

@@ -78,6 +78,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "GET /zones/{zone_id}/dns_records?type=TXT&name.startswith=_acme-challenge.&per_page=100&page={n} (cleanup only)",
     ],
     default_endpoint: "https://api.cloudflare.com/client/v4",
+    endpoint_overrides: &[],
     published_rate_limit:
         "1200 requests per 5 minutes per user or account token; past it all calls are blocked for 5 minutes",
     default_budget: BudgetSettings {

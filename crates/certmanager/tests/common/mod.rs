@@ -24,6 +24,7 @@ pub static FAKE_DESCRIPTOR: Descriptor = Descriptor {
     permissions: &["Zone:Read", "DNS:Edit"],
     endpoints: &[],
     default_endpoint: "http://127.0.0.1:9",
+    endpoint_overrides: &[],
     published_rate_limit: "none",
     default_budget: BudgetSettings {
         per_second: 4.0,
