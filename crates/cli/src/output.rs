@@ -138,6 +138,10 @@ fn render_line(out: &mut String, check: &CheckEntry, domain_width: usize, wide: 
             })
             .collect();
         let _ = writeln!(out, "{indent}stages: {}", stages.join(" | "));
+        for stage in check.stages.iter().filter(|s| !s.facts.is_empty()) {
+            let facts: Vec<String> = stage.facts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(out, "{indent}{}: {}", stage.stage, facts.join(", "));
+        }
         for credential in &check.credentials {
             let _ = writeln!(out, "{indent}credential {}: {}", credential.field, credential.fingerprint);
         }
