@@ -10,13 +10,14 @@
 //! code or types with the acme-token crates, so a misunderstanding in the
 //! product is not silently mirrored here.
 //!
-//! Providers: Cloudflare ([`cloudflare`]). Route53 and a Kubernetes API slice
-//! are meant to be added as sibling modules with their own scenario section.
+//! Providers: Cloudflare ([`cloudflare`]). The [`kubernetes`] section serves
+//! the slice of the Kubernetes API that acme-token reads.
 
 pub mod cloudflare;
 pub mod faults;
 mod front;
 mod ids;
+pub mod kubernetes;
 pub mod request_log;
 pub mod scenario;
 
@@ -46,6 +47,7 @@ pub enum StartError {
 /// All providers started for one scenario. Dropping it stops their listeners.
 pub struct MockServer {
     cloudflare: Option<cloudflare::CloudflareMock>,
+    kubernetes: Option<kubernetes::KubernetesMock>,
 }
 
 impl MockServer {
@@ -69,7 +71,20 @@ impl MockServer {
             Some(section) => Some(cloudflare::CloudflareMock::start(section, listen).await?),
             None => None,
         };
-        Ok(MockServer { cloudflare })
+        // The Kubernetes mock takes the port of `listen` only when it is the
+        // first listener started.
+        let kubernetes_listen = match cloudflare {
+            Some(_) => SocketAddr::new(listen.ip(), 0),
+            None => listen,
+        };
+        let kubernetes = match scenario.kubernetes {
+            Some(section) => Some(kubernetes::KubernetesMock::start(section, kubernetes_listen).await?),
+            None => None,
+        };
+        Ok(MockServer {
+            cloudflare,
+            kubernetes,
+        })
     }
 
     /// Base URL of the Cloudflare API, `http://127.0.0.1:PORT/client/v4`, if the scenario has a `cloudflare` section.
@@ -82,11 +97,24 @@ impl MockServer {
         self.cloudflare.as_ref()
     }
 
+    /// Server URL of the Kubernetes API, `http://127.0.0.1:PORT`, if the scenario has a `kubernetes` section.
+    pub fn kubernetes_url(&self) -> Option<String> {
+        self.kubernetes.as_ref().map(|mock| mock.url())
+    }
+
+    /// Returns the Kubernetes API emulation, if the scenario has a `kubernetes` section.
+    pub fn kubernetes(&self) -> Option<&kubernetes::KubernetesMock> {
+        self.kubernetes.as_ref()
+    }
+
     /// Returns one `(provider, base URL)` pair per started provider, in start order.
     pub fn endpoints(&self) -> Vec<(&'static str, String)> {
         let mut endpoints = Vec::new();
         if let Some(mock) = &self.cloudflare {
             endpoints.push(("cloudflare", mock.url()));
+        }
+        if let Some(mock) = &self.kubernetes {
+            endpoints.push(("kubernetes", mock.url()));
         }
         endpoints
     }

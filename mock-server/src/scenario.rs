@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
 use crate::cloudflare::CloudflareScenario;
+use crate::kubernetes::KubernetesScenario;
 
 /// A complete mock setup. A missing section means that provider is not started.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -16,6 +17,9 @@ pub struct Scenario {
     /// The Cloudflare v4 API section.
     #[serde(default)]
     pub cloudflare: Option<CloudflareScenario>,
+    /// The Kubernetes API section: objects, installed CRD groups, tokens.
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesScenario>,
 }
 
 /// Errors from reading or validating a scenario.
@@ -40,6 +44,9 @@ impl Scenario {
     pub fn from_yaml(text: &str) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = serde_yaml_ng::from_str(text)?;
         if let Some(section) = &scenario.cloudflare {
+            section.validate()?;
+        }
+        if let Some(section) = &scenario.kubernetes {
             section.validate()?;
         }
         Ok(scenario)
