@@ -159,7 +159,7 @@ fn link_producer(producer: &ExternalSecret, scope: &SecretScope<'_>, out: &mut R
                     Reason::ExternalSecretNotReady,
                     Stage::Config,
                     format!(
-                        "{} {name}, which writes Secret {}/{}, is not ready: its last sync failed ({}), so the Secret may still hold an older value",
+                        "{} {name}, which writes Secret {}/{}, is not ready (Ready={}): its last sync failed, so the Secret may still hold an older value",
                         producer.kind.as_str(),
                         scope.namespace,
                         producer.target_name,

@@ -34,6 +34,27 @@ pub enum Command {
     /// Run `check` on sample manifests against a mock Cloudflare API on
     /// 127.0.0.1 (the acme-token-mock binary): no cluster, no account, no network.
     Demo(DemoArgs),
+    /// Print a shell completion script for kubectl-acme_token.
+    Completion(CompletionArgs),
+    /// Completion candidates for kubectl's plugin completion (the
+    /// kubectl_complete-acme_token shim calls this).
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
+}
+
+/// Flags of `completion`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// Shell to print the script for.
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of the hidden `__complete` command.
+#[derive(Debug, Clone, Args)]
+pub struct CompleteArgs {
+    /// The words typed after `kubectl acme-token`, the last one being completed.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 /// Output format of the report.
@@ -98,7 +119,7 @@ pub struct CheckArgs {
     #[arg(long = "account-id")]
     pub account_id: Option<String>,
 
-    /// Check only this Issuer (in the namespace from -n or the manifest).
+    /// Check only this Issuer: NAME (in the namespace from -n or the manifest) or NAMESPACE/NAME.
     #[arg(long)]
     pub issuer: Option<String>,
 
@@ -106,9 +127,13 @@ pub struct CheckArgs {
     #[arg(long = "cluster-issuer")]
     pub cluster_issuer: Option<String>,
 
-    /// Namespace for namespaced Issuers that do not set metadata.namespace.
-    #[arg(short = 'n', long = "namespace", default_value = "default")]
-    pub namespace: String,
+    /// Namespace to read Issuers and Certificates from in the cluster, and the
+    /// namespace of manifests that set none (default: the kubeconfig context's, else default).
+    #[arg(short = 'n', long = "namespace")]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     /// Namespace from which ClusterIssuer Secrets are read, as cert-manager's
     /// --cluster-resource-namespace (the Helm chart sets the release namespace).
@@ -142,6 +167,34 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// Flags that choose the cluster and what to read from it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Read Issuers and Certificates from every namespace (ClusterIssuers are always read).
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+
+    /// Path of the kubeconfig file; replaces KUBECONFIG and ~/.kube/config.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long)]
+    pub context: Option<String>,
+
+    /// With -f, read the Secrets the manifests reference from the cluster.
+    #[arg(long = "secrets-from-cluster")]
+    pub secrets_from_cluster: bool,
+
+    /// Check every solver that references this Secret (NAMESPACE/NAME), the post-sync entry point.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub secret: Option<String>,
+
+    /// Check the solvers that serve this Certificate's dnsNames (NAMESPACE/NAME).
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub certificate: Option<String>,
 }
 
 /// Flags of `demo`.

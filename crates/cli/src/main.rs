@@ -7,6 +7,8 @@
 
 mod args;
 mod check;
+mod cluster;
+mod completion;
 mod demo;
 mod endpoints;
 mod output;
@@ -33,6 +35,11 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    match &cli.command {
+        Command::Completion(args) => return completion::print_script(args.shell),
+        Command::Complete(args) => return completion::print_candidates(&args.words),
+        Command::Check(_) | Command::Demo(_) => {}
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -56,6 +63,7 @@ async fn run(cli: Cli) -> u8 {
     let (result, report_args) = match &cli.command {
         Command::Check(args) => (check::run(args, cancel).await.map_err(|e| e.to_string()), &args.report),
         Command::Demo(args) => (demo::run(args, cancel).await.map_err(|e| format!("{e:#}")), &args.report),
+        Command::Completion(_) | Command::Complete(_) => unreachable!("handled before the runtime starts"),
     };
     match result {
         Ok(report) => {

@@ -18,43 +18,44 @@ pub const SOURCE: &str = "cluster";
 const CERT_MANAGER: &str = "cert-manager.io";
 const EXTERNAL_SECRETS: &str = "external-secrets.io";
 
-/// What to read.
-#[derive(Debug, Default)]
-pub struct ReadRequest {
-    /// Namespace of Issuers and Certificates to list; `None` lists every
-    /// namespace (`-A`). ClusterIssuers are always listed.
-    pub namespace: Option<String>,
-    /// Issuers and Certificates already read from files (`-f` with
-    /// `--secrets-from-cluster`); only Secrets are read from the cluster then.
-    pub files: Option<Inventory>,
-    /// Read only this Secret (`--secret`), and fail when no solver in scope
-    /// references it.
-    pub secret: Option<ObjectRef>,
-}
-
-/// Reads the inventory for `request`.
-///
-/// `options` must be the options the caller will plan with; the first,
-/// offline plan made here with them finds the Secrets the chosen solvers
-/// reference, so filters such as `--issuer` also narrow what is read.
+/// Lists Issuers (in `namespace`, or in every namespace when `None`),
+/// ClusterIssuers, and Certificates (in `certificate_namespace`, or in every
+/// namespace when `None`).
 ///
 /// # Errors
 ///
-/// Any request the API server denies or fails, cert-manager's API missing,
-/// and a `--secret` that no solver references.
-pub async fn read_inventory(
+/// [`ClusterError::CrdMissing`] when cert-manager's API is not served, and
+/// any request the API server denies or fails.
+pub async fn list_resources(
     cluster: &Cluster,
-    request: ReadRequest,
+    namespace: Option<&str>,
+    certificate_namespace: Option<&str>,
+) -> Result<Inventory, ClusterError> {
+    list_issuers(cluster, namespace, certificate_namespace).await
+}
+
+/// Gets the Secrets that the solvers selected by `options` reference and
+/// that `inventory` lacks, plus the ExternalSecrets that write them, and
+/// adds them to `inventory`. With `only`, reads just that Secret, and fails
+/// when no selected solver references it.
+///
+/// `options` must be the options the caller will plan with: an offline
+/// plan made here with them finds the referenced Secrets, so filters such
+/// as `--issuer` also narrow what is read.
+///
+/// # Errors
+///
+/// Any request the API server denies or fails, and an `only` Secret that no
+/// solver references.
+pub async fn read_secrets(
+    cluster: &Cluster,
+    inventory: &mut Inventory,
+    only: Option<&ObjectRef>,
     factories: &[Arc<dyn ProviderFactory>],
     options: &PlanOptions,
-) -> Result<Inventory, ClusterError> {
-    let mut inventory = match request.files {
-        Some(inventory) => inventory,
-        None => list_issuers(cluster, request.namespace.as_deref()).await?,
-    };
-
-    let referenced = referenced_secrets(&inventory, factories, options);
-    let wanted: Vec<ObjectRef> = match &request.secret {
+) -> Result<(), ClusterError> {
+    let referenced = referenced_secrets(inventory, factories, options);
+    let wanted: Vec<ObjectRef> = match only {
         Some(secret) => {
             if !referenced.contains(secret) {
                 return Err(ClusterError::Selection(unreferenced_secret_message(
@@ -97,11 +98,16 @@ pub async fn read_inventory(
     let read = Inventory::from_json_objects(SOURCE, objects)?;
     inventory.extend(read);
     inventory.notices.extend(notices);
-    Ok(inventory)
+    Ok(())
 }
 
-/// Lists Issuers (in `namespace`, or all), ClusterIssuers and Certificates.
-async fn list_issuers(cluster: &Cluster, namespace: Option<&str>) -> Result<Inventory, ClusterError> {
+/// Lists Issuers (in `namespace`, or all), ClusterIssuers and Certificates
+/// (in `certificate_namespace`, or all).
+async fn list_issuers(
+    cluster: &Cluster,
+    namespace: Option<&str>,
+    certificate_namespace: Option<&str>,
+) -> Result<Inventory, ClusterError> {
     cluster.require_group(CERT_MANAGER).await?;
     let mut objects = Vec::new();
     objects.extend(
@@ -116,7 +122,7 @@ async fn list_issuers(cluster: &Cluster, namespace: Option<&str>) -> Result<Inve
     );
     objects.extend(
         cluster
-            .list(&resource(CERT_MANAGER, "Certificate", "certificates"), namespace)
+            .list(&resource(CERT_MANAGER, "Certificate", "certificates"), certificate_namespace)
             .await?,
     );
     tracing::info!(objects = objects.len(), "listed cert-manager resources");
