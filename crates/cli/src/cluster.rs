@@ -100,11 +100,11 @@ pub async fn connect(args: &CheckArgs) -> Result<Cluster, CheckError> {
     })
 }
 
-/// Namespace to list Issuers and Certificates in: `None` for `-A`;
-/// otherwise `-n`, the namespace of `--secret NS/NAME` (an Issuer reads
-/// Secrets only from its own namespace, so this covers every solver that
-/// can use it), of `--certificate NS/NAME` or of `--issuer NS/NAME`, or
-/// the context's namespace.
+/// Returns the namespace to list Issuers and Certificates in: `None` for
+/// `-A`, else the first of `-n`, the namespace of `--secret`, `--certificate`
+/// or `--issuer NS/NAME`, and the context's namespace. An Issuer reads
+/// Secrets only from its own namespace, so the namespace of `--secret`
+/// covers every Issuer that can use that Secret.
 pub fn list_namespace(args: &CheckArgs, selection: &Selection, cluster: &Cluster) -> Option<String> {
     if args.cluster.all_namespaces {
         return None;

@@ -4,7 +4,7 @@
 //! kubectl (1.26 and later) completes `kubectl acme-token …` by running
 //! `kubectl_complete-acme_token` with the words typed after the plugin
 //! name, the last one being the word to complete. As Cobra programs do,
-//! the answer is one candidate per line (`value<TAB>description`), then a
+//! the output is one candidate per line (`value<TAB>description`), then a
 //! line `:N` with Cobra's directive bits: 4 turns off file completion, 0
 //! lets the shell complete file names.
 
@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn check_flags_completed() {
-        let (values, _) = complete(&["check", "--sec"]);
+        let (mut values, _) = complete(&["check", "--sec"]);
+        values.sort();
         assert_eq!(values, vec!["--secret".to_string(), "--secrets-from-cluster".to_string()]);
     }
 
