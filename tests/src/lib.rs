@@ -129,7 +129,10 @@ pub fn run_cli_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -
     if let Some(bytes) = stdin {
         use std::io::Write;
         let mut pipe = child.stdin.take().expect("stdin piped");
-        pipe.write_all(bytes).expect("write stdin");
+        // A command that rejects its input early exits before reading stdin.
+        if let Err(err) = pipe.write_all(bytes) {
+            assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {err}");
+        }
     }
     finish(child.wait_with_output().expect("wait for kubectl-acme_token"))
 }

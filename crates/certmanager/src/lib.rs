@@ -30,7 +30,7 @@ mod yaml;
 
 pub use error::LoadError;
 pub use load::{load_bytes, load_paths, load_str, MAX_FILE_BYTES, STDIN_NAME};
-pub use plan::{plan_checks, PlanOptions, Planned, NO_PROVIDER};
+pub use plan::{plan_checks, PlanOptions, Planned, SecretOverride, CANDIDATE_CONTEXT, NO_PROVIDER};
 pub use resources::{
     Certificate, CertificateIssuerRef, Encryption, ExternalSecret, Inventory, Issuer, IssuerKind,
     OwnerReference, ProducerKind, ReadyCondition, Secret, SecretBytes, SecretData, Selector, Solver, SolverKind,

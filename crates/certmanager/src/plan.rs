@@ -8,8 +8,11 @@ use crate::selection::{pick_solver_offered, OfferedChallenges};
 use acme_token_core::budget::BudgetSettings;
 use acme_token_core::report::{CredentialSummary, IssuerRef};
 use acme_token_core::runner::{challenge_fqdn, CheckJob};
-use acme_token_core::sanity::placeholder_marker;
-use acme_token_core::{Finding, ProviderFactory, ProviderSettings, Reason, Severity, Stage, StageReport};
+use acme_token_core::sanity::{check_secret_value, placeholder_marker, ValueOrigin};
+use acme_token_core::{
+    Finding, ProviderFactory, ProviderSettings, Reason, SecretValue, Severity, SolverPlan, Stage,
+    StageReport,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,7 +55,54 @@ pub struct PlanOptions {
     pub provider_settings: BTreeMap<String, ProviderSettings>,
     /// Factor applied to every provider's default request budget.
     pub budget_factor: f64,
+    /// Values that replace Secret fields of every supported solver in scope
+    /// (`check --candidate`); the replaced Secrets are not read. Empty for a
+    /// normal check.
+    pub overrides: Vec<SecretOverride>,
 }
+
+/// A value that replaces one Secret field of a solver for a check, such as
+/// a candidate token given with `--candidate keyring:cf-next`.
+#[derive(Clone)]
+pub struct SecretOverride {
+    /// cert-manager field it replaces, such as `apiTokenSecretRef`; `None`
+    /// replaces the solver's only Secret field.
+    pub field: Option<String>,
+    /// Where the value comes from, such as `keyring:cf-next`, for reports.
+    pub source: String,
+    /// The raw bytes, kept secret, for the same sanity checks a Secret's
+    /// value gets.
+    pub raw: Arc<secrecy::SecretSlice<u8>>,
+}
+
+impl SecretOverride {
+    /// Wraps raw bytes read from a credential source.
+    pub fn new(field: Option<String>, source: impl Into<String>, raw: Vec<u8>) -> Self {
+        Self {
+            field,
+            source: source.into(),
+            raw: Arc::new(secrecy::SecretSlice::from(raw)),
+        }
+    }
+
+    fn value(&self) -> SecretValue {
+        SecretValue::from_bytes(secrecy::ExposeSecret::expose_secret(self.raw.as_ref()))
+    }
+}
+
+impl fmt::Debug for SecretOverride {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretOverride")
+            .field("field", &self.field)
+            .field("source", &self.source)
+            .field("value", &self.value())
+            .finish()
+    }
+}
+
+/// Context key set on jobs whose Secret fields were replaced by
+/// [`PlanOptions::overrides`]; its value names the sources.
+pub const CANDIDATE_CONTEXT: &str = "candidate";
 
 impl Default for PlanOptions {
     fn default() -> Self {
@@ -66,6 +116,7 @@ impl Default for PlanOptions {
             secrets_from_cluster: false,
             provider_settings: BTreeMap::new(),
             budget_factor: 1.0,
+            overrides: Vec::new(),
         }
     }
 }
@@ -728,9 +779,16 @@ impl<'a> IssuerPlanner<'a> {
         for finding in plan.findings.iter().cloned() {
             job.config.push(finding);
         }
+        let replaced = self.assign_overrides(&plan, &mut job);
+        if replaced.len() != self.opts.overrides.len() {
+            // A candidate that fits no field must not fall back to the
+            // in-cluster value, so the check stops at the config stage.
+            return job;
+        }
         let requests: Vec<SecretRequest> = plan
             .secrets
             .iter()
+            .filter(|spec| !replaced.contains_key(&spec.field))
             .map(|spec| SecretRequest {
                 field: spec.field.clone(),
                 name: spec.name.clone(),
@@ -738,13 +796,28 @@ impl<'a> IssuerPlanner<'a> {
                 trimmed_by_cert_manager: spec.trimmed_by_cert_manager,
             })
             .collect();
-        let resolution = secrets::resolve(&requests, &self.scope(), self.inventory);
+        let mut resolution = secrets::resolve(&requests, &self.scope(), self.inventory);
         self.apply_resolution(
             &mut job,
             &resolution.findings,
             &resolution.context,
             &resolution.secrets,
         );
+        for (field, replacement) in &replaced {
+            let origin = ValueOrigin {
+                field: field.clone(),
+                location: format!("candidate {}", replacement.source),
+                trimmed_by_cert_manager: plan
+                    .secrets
+                    .iter()
+                    .any(|spec| spec.field == *field && spec.trimmed_by_cert_manager),
+            };
+            let raw = secrecy::ExposeSecret::expose_secret(replacement.raw.as_ref());
+            for finding in check_secret_value(raw, &origin) {
+                job.config.push(finding);
+            }
+            resolution.values.insert(field.clone(), replacement.value());
+        }
         job.credentials = resolution
             .values
             .iter()
@@ -772,6 +845,66 @@ impl<'a> IssuerPlanner<'a> {
         }
         job.provider = outcome.provider;
         job
+    }
+
+    /// Matches `--candidate` values to the plan's Secret fields. Returns the
+    /// replaced fields; a value that fits no field is a config error.
+    fn assign_overrides<'o>(
+        &'o self,
+        plan: &SolverPlan,
+        job: &mut CheckJob,
+    ) -> BTreeMap<String, &'o SecretOverride> {
+        let mut replaced = BTreeMap::new();
+        if self.opts.overrides.is_empty() {
+            return replaced;
+        }
+        let fields: Vec<&str> = plan.secrets.iter().map(|spec| spec.field.as_str()).collect();
+        let sources: Vec<&str> = self.opts.overrides.iter().map(|o| o.source.as_str()).collect();
+        job.context
+            .insert(CANDIDATE_CONTEXT.to_string(), sources.join(","));
+        for replacement in &self.opts.overrides {
+            let field = match &replacement.field {
+                Some(field) if fields.contains(&field.as_str()) => field.clone(),
+                Some(field) => {
+                    job.config.push(
+                        Finding::error(
+                            Reason::InvalidConfig,
+                            Stage::Config,
+                            format!(
+                                "--candidate {field}={} names a field that solver {} of {} does not read from a Secret; it reads: {}",
+                                replacement.source,
+                                job.solver_index,
+                                self.display_name(),
+                                if fields.is_empty() { "none".to_string() } else { fields.join(", ") }
+                            ),
+                        )
+                        .with_remedy(format!("name one of these fields: --candidate FIELD={}", replacement.source)),
+                    );
+                    continue;
+                }
+                None if fields.len() == 1 => fields[0].to_string(),
+                None => {
+                    job.config.push(
+                        Finding::error(
+                            Reason::InvalidConfig,
+                            Stage::Config,
+                            format!(
+                                "solver {} of {} reads {} Secret fields ({}), so --candidate {} must name the field it replaces",
+                                job.solver_index,
+                                self.display_name(),
+                                fields.len(),
+                                fields.join(", "),
+                                replacement.source
+                            ),
+                        )
+                        .with_remedy(format!("write --candidate FIELD={}", replacement.source)),
+                    );
+                    continue;
+                }
+            };
+            replaced.insert(field, replacement);
+        }
+        replaced
     }
 
     fn apply_resolution(

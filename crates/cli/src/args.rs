@@ -34,6 +34,12 @@ pub enum Command {
     /// Run `check` on sample manifests against a mock Cloudflare API on
     /// 127.0.0.1 (the acme-token-mock binary): no cluster, no account, no network.
     Demo(DemoArgs),
+    /// Find and delete probe records that a killed run left behind.
+    Cleanup(crate::cleanup::CleanupArgs),
+    /// Keep candidate credentials in the OS keyring (values are never printed).
+    Keyring(crate::keyring::KeyringArgs),
+    /// List the supported providers, their fields, permissions and endpoints.
+    Providers(crate::providers::ProvidersArgs),
     /// Print a shell completion script for kubectl-acme_token.
     Completion(CompletionArgs),
     /// Completion candidates for kubectl's plugin completion (the
@@ -107,9 +113,20 @@ pub struct CheckArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Credential for a bare check: env:VAR, file:PATH or stdin. FIELD=SRC names the cert-manager field.
+    /// Credential for a bare check: env:VAR, file:PATH, stdin or keyring:NAME. FIELD=SRC names the cert-manager field.
     #[arg(long = "credential")]
     pub credentials: Vec<String>,
+
+    /// Check this value in place of the selected solvers' in-cluster credential and compare both
+    /// (env:VAR, file:PATH, stdin or keyring:NAME; FIELD=SRC names the cert-manager field).
+    /// The exit code follows the candidate.
+    #[arg(long = "candidate")]
+    pub candidates: Vec<String>,
+
+    /// Check only the solvers that read this Secret (NAMESPACE/NAME); from a
+    /// cluster, every solver that references it (the post-sync entry point).
+    #[arg(long = "secret", value_name = "NAMESPACE/NAME")]
+    pub secret: Option<String>,
 
     /// Cloudflare account e-mail; with --credential, checks a global API key instead of a token.
     #[arg(long)]
@@ -148,7 +165,7 @@ pub struct CheckArgs {
     #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
-    /// Checks running at the same time; each provider account also keeps its own request budget.
+    /// Checks running at the same time per provider account; accounts run in parallel, each within its request budget.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 
@@ -187,10 +204,6 @@ pub struct ClusterArgs {
     /// With -f, read the Secrets the manifests reference from the cluster.
     #[arg(long = "secrets-from-cluster")]
     pub secrets_from_cluster: bool,
-
-    /// Check every solver that references this Secret (NAMESPACE/NAME), the post-sync entry point.
-    #[arg(long, value_name = "NAMESPACE/NAME")]
-    pub secret: Option<String>,
 
     /// Check the solvers that serve this Certificate's dnsNames (NAMESPACE/NAME).
     #[arg(long, value_name = "NAMESPACE/NAME")]

@@ -3,6 +3,7 @@
 use crate::args::{CheckArgs, FailOnArg, ReportArgs};
 use crate::cluster;
 use crate::endpoints;
+use crate::progress::Progress;
 use crate::registry;
 use crate::source::CredentialArg;
 use acme_token_certmanager::{load_paths, plan_checks, PlanOptions};
@@ -45,8 +46,13 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
         .map_err(CheckError::Usage)?;
     let provider_settings = provider_settings(args, &factories, &overrides);
 
-    let (jobs, notices) = match &args.provider {
-        Some(provider) => (bare_credential_job(args, provider, &factories, &provider_settings)?, Vec::new()),
+    crate::candidate::validate(args)?;
+    let (jobs, candidate_jobs, notices) = match &args.provider {
+        Some(provider) => (
+            bare_credential_job(args, provider, &factories, &provider_settings)?,
+            Vec::new(),
+            Vec::new(),
+        ),
         None => {
             if !args.credentials.is_empty() {
                 return Err(CheckError::Usage(
@@ -68,6 +74,7 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
                 secrets_from_cluster: cluster::uses_cluster(args),
                 provider_settings: provider_settings.clone(),
                 budget_factor: args.budget,
+                overrides: Vec::new(),
             };
             let mut selection = cluster::Selection::parse(args)?;
             let files = if args.filenames.is_empty() {
@@ -94,20 +101,45 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
                     cluster::load(args, files, &mut selection, &factories, &mut options).await?
                 }
             };
-            let mut planned = plan_checks(&inventory, &factories, &options);
-            selection.retain(&mut planned.jobs)?;
-            (planned.jobs, planned.notices)
+            let planned = plan_checks(&inventory, &factories, &options);
+            let mut jobs = planned.jobs;
+            if let Some(secret) = &args.secret {
+                jobs = crate::candidate::select_by_secret(jobs, secret)?;
+            }
+            selection.retain(&mut jobs);
+            let mut candidate_jobs = Vec::new();
+            if !args.candidates.is_empty() {
+                let options = PlanOptions {
+                    overrides: crate::candidate::read_overrides(args)?,
+                    ..options
+                };
+                let candidate_plan = plan_checks(&inventory, &factories, &options);
+                candidate_jobs = crate::candidate::matching_jobs(candidate_plan.jobs, &jobs);
+            }
+            (jobs, candidate_jobs, planned.notices)
         }
     };
+    let in_cluster_count = crate::candidate::entry_count(&jobs);
+    let compare_candidates = !candidate_jobs.is_empty();
+    let jobs: Vec<CheckJob> = jobs.into_iter().chain(candidate_jobs).collect();
 
+    let progress = Progress::start(jobs.len());
     let settings = RunSettings {
         concurrency: usize::from(args.concurrency),
         offline: args.offline,
         no_write: args.no_write,
         expiry_warning: args.report.expiry_warning,
         cancel: cancel.clone(),
+        on_job_done: progress.as_ref().map(Progress::callback),
     };
-    let entries = run_checks(jobs, &settings).await;
+    let mut entries = run_checks(jobs, &settings).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let mut rotation = Vec::new();
+    if compare_candidates {
+        (entries, rotation) = crate::candidate::pair_entries(entries, in_cluster_count);
+    }
 
     let metadata = ReportMetadata {
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -117,6 +149,12 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
         cluster_resource_namespace: args.cluster_resource_namespace.clone(),
     };
     let mut report = Report::new(metadata, entries);
+    report.rotation = rotation;
+    if !args.candidates.is_empty() && !compare_candidates {
+        report.errors.push(
+            "the candidate was not checked: none of the selected solvers uses a supported provider with a Secret field it can replace".to_string(),
+        );
+    }
     // An error-level notice means part of the request could not be served
     // (an --issuer that matches nothing), so the run is incomplete: exit 2.
     for notice in notices.iter().filter(|n| n.severity == Severity::Error) {

@@ -6,7 +6,7 @@ use crate::args::CheckArgs;
 use crate::check::CheckError;
 use acme_token_certmanager::{Inventory, PlanOptions};
 use acme_token_cluster::{
-    job_uses_secret, list_resources, parse_object_ref, read_secrets, retain_certificate_jobs,
+    list_resources, parse_object_ref, read_secrets, retain_certificate_jobs,
     select_certificate, Cluster, ConnectOptions, ObjectRef,
 };
 use acme_token_core::runner::CheckJob;
@@ -33,7 +33,7 @@ impl Selection {
                 .map_err(CheckError::Usage)
         };
         Ok(Selection {
-            secret: parse("--secret", &args.cluster.secret)?,
+            secret: parse("--secret", &args.secret)?,
             certificate: parse("--certificate", &args.cluster.certificate)?,
             certificate_domains: Vec::new(),
         })
@@ -60,20 +60,12 @@ impl Selection {
         Ok(())
     }
 
-    /// Keeps the jobs of the selected Secret and Certificate.
-    pub fn retain(&self, jobs: &mut Vec<CheckJob>) -> Result<(), CheckError> {
-        if let Some(secret) = &self.secret {
-            jobs.retain(|job| job_uses_secret(job, secret));
-            if jobs.is_empty() {
-                return Err(CheckError::Usage(format!(
-                    "no DNS-01 solver in the input references Secret {secret} (--secret); check the name and namespace, which is where cert-manager reads it from"
-                )));
-            }
-        }
+    /// Keeps the jobs of the selected Certificate. The `--secret` filter is
+    /// applied by `candidate::select_by_secret`.
+    pub fn retain(&self, jobs: &mut Vec<CheckJob>) {
         if self.certificate.is_some() {
             retain_certificate_jobs(jobs, &self.certificate_domains);
         }
-        Ok(())
     }
 }
 

@@ -83,6 +83,8 @@ pub async fn run(args: &DemoArgs, cancel: CancellationToken) -> anyhow::Result<R
         domains: Vec::new(),
         offline: false,
         credentials: Vec::new(),
+        candidates: Vec::new(),
+        secret: None,
         email: None,
         account_id: None,
         issuer: None,

@@ -6,12 +6,17 @@
 //! interrupted). Code 2 takes precedence over 1.
 
 mod args;
+mod candidate;
 mod check;
+mod cleanup;
 mod cluster;
 mod completion;
 mod demo;
 mod endpoints;
+mod keyring;
 mod output;
+mod providers;
+mod progress;
 mod registry;
 mod source;
 
@@ -35,10 +40,15 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+
+    // These need no runtime. The keyring prompt must also run without the
+    // signal handler, so Ctrl-C ends it at once.
     match &cli.command {
         Command::Completion(args) => return completion::print_script(args.shell),
         Command::Complete(args) => return completion::print_candidates(&args.words),
-        Command::Check(_) | Command::Demo(_) => {}
+        Command::Keyring(args) => return ExitCode::from(keyring::run(args)),
+        Command::Providers(args) => return ExitCode::from(providers::run(args)),
+        _ => {}
     }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -63,7 +73,10 @@ async fn run(cli: Cli) -> u8 {
     let (result, report_args) = match &cli.command {
         Command::Check(args) => (check::run(args, cancel).await.map_err(|e| e.to_string()), &args.report),
         Command::Demo(args) => (demo::run(args, cancel).await.map_err(|e| format!("{e:#}")), &args.report),
-        Command::Completion(_) | Command::Complete(_) => unreachable!("handled before the runtime starts"),
+        Command::Cleanup(args) => return run_cleanup(args, cancel).await,
+        Command::Keyring(_) | Command::Providers(_) | Command::Completion(_) | Command::Complete(_) => {
+            unreachable!("handled before the runtime starts")
+        }
     };
     match result {
         Ok(report) => {
@@ -76,6 +89,26 @@ async fn run(cli: Cli) -> u8 {
                 }
             }
             report.exit_code(check::fail_on(report_args)) as u8
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+async fn run_cleanup(args: &cleanup::CleanupArgs, cancel: CancellationToken) -> u8 {
+    match cleanup::run(args, cancel).await {
+        Ok(report) => {
+            let text = cleanup::render(&report, args.output);
+            let mut stdout = std::io::stdout().lock();
+            if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                if err.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write the report: {err}");
+                    return 2;
+                }
+            }
+            report.exit_code()
         }
         Err(message) => {
             eprintln!("error: {message}");

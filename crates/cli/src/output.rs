@@ -69,6 +69,20 @@ fn render_table(report: &Report, wide: bool) -> String {
         render_line(&mut out, check, domain_width, wide);
     }
 
+    if !report.rotation.is_empty() {
+        out.push_str("\nrotation:\n");
+        for comparison in &report.rotation {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}: {}",
+                comparison.issuer.display(),
+                comparison.domain.as_deref().unwrap_or("(no domain)"),
+                comparison.outcome.as_str(),
+                comparison.message
+            );
+        }
+    }
+
     if !report.notices.is_empty() {
         out.push('\n');
         for notice in &report.notices {
@@ -95,9 +109,13 @@ fn render_line(out: &mut String, check: &CheckEntry, domain_width: usize, wide: 
         Some(f) if f.severity != Severity::Info => format!("{}: {}", f.reason, f.message),
         _ => summary_message(check),
     };
+    let role = check
+        .role
+        .map(|role| format!("{:<11}", role.as_str()))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  {:<5} {:<domain_width$}  {:<13} {}",
+        "  {:<5} {:<domain_width$}  {role}{:<13} {}",
         check.verdict.as_str(),
         domain,
         check.credential_state,

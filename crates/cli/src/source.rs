@@ -1,4 +1,5 @@
-//! Credential sources on the command line: `env:VAR`, `file:PATH`, `stdin`.
+//! Credential sources on the command line: `env:VAR`, `file:PATH`, `stdin`,
+//! `keyring:NAME`.
 //!
 //! The value is read into a [`SecretValue`] at once; errors name the source,
 //! never the value.
@@ -17,6 +18,8 @@ pub enum CredentialSource {
     Env(String),
     File(PathBuf),
     Stdin,
+    /// An entry stored with `keyring set NAME`.
+    Keyring(String),
 }
 
 /// A `--credential` argument: an optional cert-manager field and a source.
@@ -29,10 +32,12 @@ pub struct CredentialArg {
 /// Error reading a credential.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("invalid credential source '{0}': use env:VAR, file:PATH or stdin (optionally FIELD=SRC)")]
+    #[error("invalid credential source '{0}': use env:VAR, file:PATH, stdin or keyring:NAME (optionally FIELD=SRC)")]
     Syntax(String),
-    #[error("credential source '{0}' is not available in this version: use env:VAR, file:PATH or stdin")]
+    #[error("credential source '{0}' is not available in this version: use env:VAR, file:PATH, stdin or keyring:NAME")]
     Unsupported(String),
+    #[error(transparent)]
+    Keyring(#[from] crate::keyring::KeyringError),
     #[error("environment variable {0} is not set (credential source env:{0})")]
     EnvMissing(String),
     #[error("environment variable {0} is not valid UTF-8")]
@@ -69,7 +74,10 @@ impl CredentialArg {
             CredentialSource::File(PathBuf::from(path))
         } else if source == "stdin" || source == "-" {
             CredentialSource::Stdin
-        } else if source.starts_with("keyring:") || source.starts_with("secret:") {
+        } else if let Some(name) = source.strip_prefix("keyring:") {
+            crate::keyring::validate_name(name)?;
+            CredentialSource::Keyring(name.to_string())
+        } else if source.starts_with("secret:") {
             return Err(SourceError::Unsupported(source.to_string()));
         } else {
             return Err(SourceError::Syntax(text.to_string()));
@@ -105,6 +113,7 @@ impl CredentialArg {
                     BoundedError::TooLarge(what) => SourceError::TooLarge(what),
                 })
             }
+            CredentialSource::Keyring(name) => Ok(crate::keyring::read_value(name)?),
         }
     }
 
@@ -121,16 +130,18 @@ impl CredentialArg {
             CredentialSource::Env(var) => format!("env:{var}"),
             CredentialSource::File(path) => format!("file:{}", path.display()),
             CredentialSource::Stdin => "stdin".to_string(),
+            CredentialSource::Keyring(name) => format!("keyring:{name}"),
         }
     }
 }
 
-enum BoundedError {
+pub(crate) enum BoundedError {
     Io(std::io::Error),
     TooLarge(String),
 }
 
-fn read_bounded(reader: impl Read, what: &str) -> Result<Vec<u8>, BoundedError> {
+/// Reads at most [`MAX_CREDENTIAL_BYTES`] from `reader`.
+pub(crate) fn read_bounded(reader: impl Read, what: &str) -> Result<Vec<u8>, BoundedError> {
     let mut bytes = Vec::new();
     reader
         .take(MAX_CREDENTIAL_BYTES + 1)
@@ -156,6 +167,16 @@ mod tests {
         let arg = CredentialArg::parse("apiKeySecretRef=file:/tmp/k").unwrap();
         assert_eq!(arg.field.as_deref(), Some("apiKeySecretRef"));
         assert_eq!(arg.source, CredentialSource::File("/tmp/k".into()));
+    }
+
+    #[test]
+    fn parse_keyring_source() {
+        let arg = CredentialArg::parse("apiTokenSecretRef=keyring:cf-next").unwrap();
+        assert_eq!(arg.field.as_deref(), Some("apiTokenSecretRef"));
+        assert_eq!(arg.source, CredentialSource::Keyring("cf-next".into()));
+        assert_eq!(arg.describe(), "keyring:cf-next");
+        assert!(CredentialArg::parse("keyring:").is_err());
+        assert!(CredentialArg::parse("keyring:a/b").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod http;
 pub mod probe;
 pub mod provider;
 pub mod report;
+pub mod rotation;
 pub mod runner;
 pub mod sanity;
 pub mod secret;
@@ -21,7 +22,7 @@ pub use finding::{Evidence, Finding, Reason, Severity, Stage};
 pub use http::HttpSettings;
 pub use probe::ProbeValue;
 pub use provider::{
-    BuildOutcome, Descriptor, ProbeContext, Provider, ProviderFactory, ProviderSettings,
+    BuildOutcome, Descriptor, ProbeContext, ProbeRecord, Provider, ProviderFactory, ProviderSettings,
     SecretFieldSpec, SolverPlan, StageReport, StageStatus, ZoneRef,
 };
 pub use report::{CheckEntry, Report, Verdict};

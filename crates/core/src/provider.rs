@@ -304,6 +304,61 @@ pub trait Provider: Send + Sync {
     /// `cx.no_write`, infer write permission without creating anything.
     async fn probe_write(&self, cx: &ProbeContext, zone: &ZoneRef, fqdn: &str, value: &str)
         -> ProbeOutcome;
+
+    /// Lists the probe records in `zone` that a killed run left behind: TXT
+    /// records at `_acme-challenge.` names whose value parses with
+    /// [`ProbeValue::parse`](crate::probe::ProbeValue::parse). Records
+    /// without the marker are never returned. The default implementation
+    /// returns a `ProviderUnsupported` finding.
+    async fn list_probe_records(
+        &self,
+        cx: &ProbeContext,
+        zone: &ZoneRef,
+    ) -> Result<Vec<ProbeRecord>, Finding> {
+        let _ = (cx, zone);
+        Err(cleanup_unsupported(self.descriptor()))
+    }
+
+    /// Deletes one record returned by [`Self::list_probe_records`], and
+    /// nothing else. On providers that keep several values in one record set,
+    /// only the probe value is removed. The default implementation returns a
+    /// `ProviderUnsupported` finding.
+    async fn delete_probe_record(
+        &self,
+        cx: &ProbeContext,
+        zone: &ZoneRef,
+        record: &ProbeRecord,
+    ) -> Result<(), Finding> {
+        let _ = (cx, zone, record);
+        Err(cleanup_unsupported(self.descriptor()))
+    }
+}
+
+/// A probe record found in a zone by `cleanup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeRecord {
+    /// Provider id of the record, or of its record set; empty when the
+    /// provider addresses records by name and value only.
+    pub id: String,
+    /// Record name without the trailing dot, such as `_acme-challenge.example.com`.
+    pub name: String,
+    /// The probe value; it is not a secret.
+    pub value: String,
+    /// Creation time decoded from the value.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn cleanup_unsupported(descriptor: &Descriptor) -> Finding {
+    Finding::warning(
+        Reason::ProviderUnsupported,
+        Stage::Cleanup,
+        format!(
+            "{}: this version cannot list or delete leftover probe records for this provider",
+            descriptor.id
+        ),
+    )
+    .with_remedy("delete TXT records whose value starts with acme-token-probe- by hand in the provider's console")
 }
 
 /// Builds providers of one kind from cert-manager solver stanzas.

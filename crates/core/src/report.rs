@@ -62,6 +62,27 @@ pub struct CredentialSummary {
     pub fingerprint: String,
 }
 
+/// Which credential a check used when a candidate is compared with the
+/// in-cluster credential (`check --candidate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialRole {
+    /// The value the cluster (or the manifests) holds now.
+    InCluster,
+    /// The value given with `--candidate`, in place of the in-cluster one.
+    Candidate,
+}
+
+impl CredentialRole {
+    /// Name as printed in the table and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialRole::InCluster => "in-cluster",
+            CredentialRole::Candidate => "candidate",
+        }
+    }
+}
+
 /// One (issuer, solver, domain) check.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,6 +90,9 @@ pub struct CheckEntry {
     pub issuer: IssuerRef,
     pub solver_index: usize,
     pub provider: String,
+    /// Set only with `--candidate`: which credential this entry checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<CredentialRole>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Challenge record name, without the trailing dot.
@@ -212,6 +236,10 @@ pub struct Report {
     /// skipped, shared account keys, unused Secrets).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<Finding>,
+    /// With `--candidate`: the in-cluster and candidate results side by side,
+    /// one per (issuer, solver, domain).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rotation: Vec<crate::rotation::RotationComparison>,
     /// Problems that stopped part of the run; any entry means exit code 2.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
@@ -234,6 +262,7 @@ impl Report {
             summary: Summary::default(),
             checks,
             notices: Vec::new(),
+            rotation: Vec::new(),
             errors: Vec::new(),
         };
         report.summarize();
@@ -258,12 +287,22 @@ impl Report {
     }
 
     /// Exit code: 2 when the run could not complete, 1 when a check failed
-    /// (or warned or skipped, as `fail_on` says), 0 otherwise.
+    /// (or warned or skipped, as `fail_on` says), 0 otherwise. When the
+    /// report compares a candidate, in-cluster entries do not count: the
+    /// exit code follows the candidate, so a rotation pipeline can gate on it.
     pub fn exit_code(&self, fail_on: FailOn) -> i32 {
         if !self.errors.is_empty() {
             return 2;
         }
-        let failed = self.checks.iter().any(|c| match c.verdict {
+        let has_candidate = self
+            .checks
+            .iter()
+            .any(|c| c.role == Some(CredentialRole::Candidate));
+        let counted = self
+            .checks
+            .iter()
+            .filter(|c| !(has_candidate && c.role == Some(CredentialRole::InCluster)));
+        let failed = counted.into_iter().any(|c| match c.verdict {
             Verdict::Fail => true,
             Verdict::Warn => fail_on.warning,
             Verdict::Skip => fail_on.skip,

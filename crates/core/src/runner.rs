@@ -1,16 +1,21 @@
 //! The check runner: drives the stages of every (solver, domain) pair in
 //! order, runs checks concurrently, and keeps each provider account within
 //! its request budget.
+//!
+//! Concurrency is limited per provider account, not across the run: every
+//! account runs up to [`RunSettings::concurrency`] checks at once, and
+//! accounts run in parallel. One account's budget therefore never holds back
+//! the checks of another account.
 
 use crate::budget::{BudgetSettings, Budgets};
 use crate::finding::{Finding, Stage};
 use crate::probe::ProbeValue;
 use crate::provider::{ProbeContext, Provider, StageReport, ZoneOutcome};
 use crate::report::{CheckEntry, CredentialSummary, IssuerRef, Verdict};
-use futures::StreamExt;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// One solver to check, with everything the config stage found.
@@ -33,10 +38,14 @@ pub struct CheckJob {
     pub context: BTreeMap<String, String>,
 }
 
+/// Callback run after each job finishes, such as a progress display.
+pub type JobDoneCallback = Arc<dyn Fn() + Send + Sync>;
+
 /// Settings of one run.
 #[derive(Clone)]
 pub struct RunSettings {
-    /// Checks running at the same time, across all accounts.
+    /// Checks running at the same time per provider account. Different
+    /// accounts run in parallel.
     pub concurrency: usize,
     /// Config stage only; no network.
     pub offline: bool,
@@ -44,6 +53,8 @@ pub struct RunSettings {
     pub expiry_warning: Duration,
     /// Cancelled on Ctrl-C or SIGTERM; running probes still clean up.
     pub cancel: CancellationToken,
+    /// Called once per finished job.
+    pub on_job_done: Option<JobDoneCallback>,
 }
 
 impl Default for RunSettings {
@@ -54,6 +65,7 @@ impl Default for RunSettings {
             no_write: false,
             expiry_warning: Duration::from_secs(30 * 24 * 3600),
             cancel: CancellationToken::new(),
+            on_job_done: None,
         }
     }
 }
@@ -68,20 +80,58 @@ pub fn challenge_fqdn(domain: &str) -> String {
 
 /// Runs every job and returns one finished entry per (job, domain), in job
 /// order.
+///
+/// Every job starts at once and waits for a slot of its provider account,
+/// so at most `settings.concurrency` checks of one account run together.
+/// Jobs without a provider (skipped, config failures) need no slot.
+// NOTE: with many accounts the number of open connections grows with
+// accounts x concurrency, because each running check uses up to two.
 pub async fn run_checks(jobs: Vec<CheckJob>, settings: &RunSettings) -> Vec<CheckEntry> {
-    let budgets = Arc::new(Budgets::default());
-    let concurrency = settings.concurrency.max(1);
-    let mut results: Vec<(usize, Vec<CheckEntry>)> = futures::stream::iter(jobs.into_iter().enumerate())
-        .map(|(index, job)| {
-            let budgets = budgets.clone();
-            let settings = settings.clone();
-            async move { (index, run_job(job, &settings, &budgets).await) }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    results.sort_by_key(|(index, _)| *index);
-    results.into_iter().flat_map(|(_, entries)| entries).collect()
+    let budgets = Budgets::default();
+    let slots = AccountSlots::new(settings.concurrency);
+    let runs = jobs.into_iter().map(|job| {
+        let (budgets, slots) = (&budgets, &slots);
+        async move {
+            let account = job.provider.as_ref().map(|provider| provider.account_key());
+            let _slot = match account {
+                Some(account) => Some(slots.acquire(&account).await),
+                None => None,
+            };
+            let entries = run_job(job, settings, budgets).await;
+            if let Some(on_job_done) = &settings.on_job_done {
+                on_job_done();
+            }
+            entries
+        }
+    });
+    futures::future::join_all(runs).await.into_iter().flatten().collect()
+}
+
+/// Concurrency slots per provider account, created on first use.
+struct AccountSlots {
+    per_account: usize,
+    accounts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl AccountSlots {
+    fn new(per_account: usize) -> Self {
+        Self {
+            per_account: per_account.max(1),
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a free slot of `account`; the slot is freed on drop.
+    async fn acquire(&self, account: &str) -> tokio::sync::OwnedSemaphorePermit {
+        let semaphore = self
+            .accounts
+            .lock()
+            .expect("account slots lock poisoned")
+            .entry(account.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_account)))
+            .clone();
+        semaphore.acquire_owned().await.expect("account semaphores are never closed")
+    }
 }
 
 fn new_entry(job: &CheckJob, domain: Option<&String>) -> CheckEntry {
@@ -89,6 +139,7 @@ fn new_entry(job: &CheckJob, domain: Option<&String>) -> CheckEntry {
         issuer: job.issuer.clone(),
         solver_index: job.solver_index,
         provider: job.provider_id.clone(),
+        role: None,
         domain: domain.cloned(),
         fqdn: domain.map(|d| challenge_fqdn(d)),
         verdict: Verdict::Ok,
@@ -233,6 +284,124 @@ async fn timed<F: std::future::Future<Output = StageReport>>(future: F) -> Stage
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::{Descriptor, ProbeOutcome, ZoneRef};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static DESCRIPTOR: Descriptor = Descriptor {
+        id: "fake",
+        name: "Fake",
+        solver_key: "fake",
+        fields: &[],
+        credential_modes: &[],
+        permissions: &[],
+        endpoints: &[],
+        default_endpoint: "http://127.0.0.1:9",
+        published_rate_limit: "none",
+        default_budget: BudgetSettings { per_second: 1e9, burst: 1_000_000 },
+    };
+
+    /// Running and peak check counts of one fake account.
+    #[derive(Default)]
+    struct Gauge {
+        running: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    /// A provider whose credential stage takes 50 ms and counts how many
+    /// checks of its account run at once.
+    struct FakeProvider {
+        account: String,
+        gauge: Arc<Gauge>,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for FakeProvider {
+        fn descriptor(&self) -> &'static Descriptor {
+            &DESCRIPTOR
+        }
+        fn account_key(&self) -> String {
+            self.account.clone()
+        }
+        fn credential_summary(&self) -> Vec<(String, String)> {
+            Vec::new()
+        }
+        async fn verify_credential(&self, _cx: &ProbeContext) -> StageReport {
+            let running = self.gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.gauge.peak.fetch_max(running, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.gauge.running.fetch_sub(1, Ordering::SeqCst);
+            StageReport::passed(Stage::Credential)
+        }
+        async fn find_zone(&self, _cx: &ProbeContext, _fqdn: Option<&str>) -> ZoneOutcome {
+            ZoneOutcome {
+                report: StageReport::passed(Stage::Zone),
+                zone: None,
+            }
+        }
+        async fn probe_write(&self, _cx: &ProbeContext, _zone: &ZoneRef, _fqdn: &str, _value: &str) -> ProbeOutcome {
+            unreachable!("no zone is ever found")
+        }
+    }
+
+    fn fake_job(name: String, provider: Arc<dyn Provider>) -> CheckJob {
+        CheckJob {
+            issuer: IssuerRef {
+                kind: "ClusterIssuer".to_string(),
+                name,
+                namespace: None,
+            },
+            solver_index: 0,
+            provider_id: "fake".to_string(),
+            domains: Vec::new(),
+            config: StageReport::passed(Stage::Config),
+            provider: Some(provider),
+            skip: None,
+            budget: DESCRIPTOR.default_budget,
+            credentials: Vec::new(),
+            context: BTreeMap::new(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_is_limited_per_account() {
+        let gauges: Vec<Arc<Gauge>> = (0..3).map(|_| Arc::new(Gauge::default())).collect();
+        let mut jobs = Vec::new();
+        for (account, gauge) in gauges.iter().enumerate() {
+            for check in 0..6 {
+                let provider = Arc::new(FakeProvider {
+                    account: format!("fake:{account}"),
+                    gauge: gauge.clone(),
+                });
+                jobs.push(fake_job(format!("issuer-{account}-{check}"), provider));
+            }
+        }
+        let done = Arc::new(AtomicUsize::new(0));
+        let counter = done.clone();
+        let settings = RunSettings {
+            concurrency: 2,
+            on_job_done: Some(Arc::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })),
+            ..RunSettings::default()
+        };
+
+        let started = tokio::time::Instant::now();
+        let entries = run_checks(jobs, &settings).await;
+        let elapsed = started.elapsed();
+
+        for gauge in &gauges {
+            assert_eq!(gauge.peak.load(Ordering::SeqCst), 2, "per-account peak");
+        }
+        // 6 checks of 50 ms, 2 at a time, with the 3 accounts in parallel.
+        assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(200), "{elapsed:?}");
+        assert_eq!(done.load(Ordering::SeqCst), 18);
+        let names: Vec<&str> = entries.iter().map(|e| e.issuer.name.as_str()).collect();
+        assert_eq!(names.len(), 18);
+        assert_eq!(names[0], "issuer-0-0");
+        assert_eq!(names[6], "issuer-1-0");
+        assert_eq!(names[17], "issuer-2-5");
+    }
 
     #[test]
     fn fqdn_strips_wildcard_and_dot() {

@@ -138,6 +138,7 @@ impl Gate for Shared {
         if let Some(entry) = self.lock().log.get_mut(seq) {
             entry.status = Some(status);
         }
+        debug!(seq, status, "cloudflare response");
     }
 }
 

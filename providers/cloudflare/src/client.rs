@@ -92,6 +92,8 @@ pub(crate) struct ApiMessage {
 pub(crate) struct ResultInfo {
     #[serde(default)]
     pub total_count: Option<u64>,
+    #[serde(default)]
+    pub total_pages: Option<u64>,
 }
 
 /// Result of `GET /user/tokens/verify` and `GET /accounts/{id}/tokens/verify`.
@@ -398,6 +400,35 @@ impl Client {
         Ok(success.result.unwrap_or_default())
     }
 
+    /// `GET /zones/{zone_id}/dns_records?type=TXT&name.startswith=<prefix>&per_page=100&page=<n>`:
+    /// one page of the TXT records whose name starts with `prefix`, for `cleanup`.
+    pub(crate) async fn list_txt_records_named_like(
+        &self,
+        zone_id: &str,
+        prefix: &str,
+        page: u32,
+    ) -> Result<Page<DnsRecord>, ApiFailure> {
+        let path = format!("/zones/{}/dns_records", encode_segment(zone_id));
+        let page = page.to_string();
+        let success = self
+            .send::<Option<Vec<DnsRecord>>>(
+                Method::GET,
+                path,
+                &[
+                    ("type", "TXT"),
+                    ("name.startswith", prefix),
+                    ("per_page", "100"),
+                    ("page", &page),
+                ],
+                None,
+            )
+            .await?;
+        Ok(Page {
+            items: success.result.unwrap_or_default(),
+            info: success.info,
+        })
+    }
+
     /// `POST /zones/{zone_id}/dns_records` with cert-manager's body.
     pub(crate) async fn create_txt_record(
         &self,
@@ -534,55 +565,9 @@ impl Client {
             }
         };
 
-        let envelope: Envelope = match serde_json::from_slice(&bytes) {
-            Ok(envelope) => envelope,
-            Err(error) => {
-                debug!(provider = "cloudflare", %request, status, "the response is not a v4 envelope");
-                let mut failure = failure(
-                    FailureKind::Malformed,
-                    Some(status),
-                    format!("the response is not a Cloudflare v4 JSON envelope: {error}"),
-                );
-                failure.retry_after = retry_after;
-                return Err(failure);
-            }
-        };
-
-        if envelope.success == Some(true) {
-            match serde_json::from_value::<T>(envelope.result) {
-                Ok(result) => {
-                    debug!(provider = "cloudflare", %request, status, "request succeeded");
-                    return Ok(Success {
-                        result,
-                        info: envelope.result_info,
-                    });
-                }
-                Err(error) => {
-                    debug!(provider = "cloudflare", %request, status, "unexpected result shape");
-                    return Err(failure(
-                        FailureKind::Malformed,
-                        Some(status),
-                        format!("the response's result has an unexpected shape: {error}"),
-                    ));
-                }
-            }
-        }
-
-        let errors: Vec<ApiMessage> = envelope.errors.iter().map(|m| self.scrub_message(m)).collect();
-        debug!(
-            provider = "cloudflare",
-            %request,
-            status,
-            codes = ?errors.iter().map(|m| m.code).collect::<Vec<_>>(),
-            "the API returned an error"
-        );
-        Err(ApiFailure {
-            request,
-            status: Some(status),
-            kind: FailureKind::Api,
-            errors,
-            retry_after,
-            detail: String::new(),
+        decode(&request, status, retry_after, &bytes).map_err(|mut failure| {
+            failure.errors = failure.errors.iter().map(|m| self.scrub_message(m)).collect();
+            failure
         })
     }
 
@@ -602,6 +587,94 @@ impl Client {
             error_chain: message.error_chain.iter().map(|m| self.scrub_message(m)).collect(),
         }
     }
+}
+
+/// Decodes a response body as the v4 envelope with a `result` of type `T`.
+/// Error messages are returned as the provider sent them, so the caller
+/// must scrub them before keeping them.
+fn decode<T: DeserializeOwned>(
+    request: &str,
+    status: u16,
+    retry_after: Option<u64>,
+    bytes: &[u8],
+) -> Result<Success<T>, ApiFailure> {
+    let failure = |kind: FailureKind, detail: String| ApiFailure {
+        request: request.to_string(),
+        status: Some(status),
+        kind,
+        errors: Vec::new(),
+        retry_after: None,
+        detail,
+    };
+    let envelope: Envelope = match serde_json::from_slice(bytes) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            debug!(provider = "cloudflare", %request, status, "the response is not a v4 envelope");
+            let mut failure = failure(
+                FailureKind::Malformed,
+                format!("the response is not a Cloudflare v4 JSON envelope: {error}"),
+            );
+            failure.retry_after = retry_after;
+            return Err(failure);
+        }
+    };
+
+    if envelope.success == Some(true) {
+        return match serde_json::from_value::<T>(envelope.result) {
+            Ok(result) => {
+                debug!(provider = "cloudflare", %request, status, "request succeeded");
+                Ok(Success {
+                    result,
+                    info: envelope.result_info,
+                })
+            }
+            Err(error) => {
+                debug!(provider = "cloudflare", %request, status, "unexpected result shape");
+                Err(failure(
+                    FailureKind::Malformed,
+                    format!("the response's result has an unexpected shape: {error}"),
+                ))
+            }
+        };
+    }
+
+    debug!(
+        provider = "cloudflare",
+        %request,
+        status,
+        codes = ?envelope.errors.iter().map(|m| m.code).collect::<Vec<_>>(),
+        "the API returned an error"
+    );
+    Err(ApiFailure {
+        request: request.to_string(),
+        status: Some(status),
+        kind: FailureKind::Api,
+        errors: envelope.errors,
+        retry_after,
+        detail: String::new(),
+    })
+}
+
+/// Decodes `body` as every response shape the replay reads and runs the
+/// checks the replay applies to the result, for the fuzz targets in
+/// `fuzz/`. Not part of the crate's API.
+#[doc(hidden)]
+pub fn fuzz_decode(status: u16, body: &[u8]) {
+    let request = "GET /fuzz";
+    if let Err(failure) = decode::<TokenStatus>(request, status, None, body) {
+        let _ = failure.joined_messages();
+        let _ = failure.has_code(81044);
+        let _ = failure.message_contains("token");
+        let _ = (failure.is_record_missing(), failure.may_have_taken_effect(), failure.is_transient());
+    }
+    let _ = decode::<Option<Vec<Zone>>>(request, status, None, body);
+    if let Ok(records) = decode::<Option<Vec<DnsRecord>>>(request, status, None, body) {
+        for record in records.result.unwrap_or_default() {
+            let _ = record.is("_acme-challenge.example.com", "value");
+        }
+    }
+    let _ = decode::<DnsRecord>(request, status, None, body);
+    let _ = decode::<serde_json::Value>(request, status, None, body);
 }
 
 /// Percent-encodes one path segment, so an id can never change the path.

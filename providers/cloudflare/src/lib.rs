@@ -16,11 +16,15 @@
 mod client;
 mod config;
 mod error;
+mod leftovers;
 mod replay;
 
+#[doc(hidden)]
+pub use client::fuzz_decode;
+
 use acme_token_core::budget::BudgetSettings;
-use acme_token_core::provider::{ProbeOutcome, ZoneOutcome};
-use acme_token_core::{
+use acme_token_core::provider::{ProbeOutcome, ProbeRecord, ZoneOutcome};
+use acme_token_core::{Finding, 
     BuildOutcome, Descriptor, ProbeContext, Provider, ProviderFactory, ProviderSettings,
     SecretValue, SolverPlan, StageReport, ZoneRef,
 };
@@ -71,6 +75,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "GET /zones/{zone_id}/dns_records?per_page=100&type=TXT&name={fqdn}",
         "POST /zones/{zone_id}/dns_records",
         "DELETE /zones/{zone_id}/dns_records/{record_id}",
+        "GET /zones/{zone_id}/dns_records?type=TXT&name.startswith=_acme-challenge.&per_page=100&page={n} (cleanup only)",
     ],
     default_endpoint: "https://api.cloudflare.com/client/v4",
     published_rate_limit:
@@ -170,5 +175,22 @@ impl Provider for CloudflareProvider {
         value: &str,
     ) -> ProbeOutcome {
         replay::probe_write(self, cx, zone, fqdn, value).await
+    }
+
+    async fn list_probe_records(
+        &self,
+        cx: &ProbeContext,
+        zone: &ZoneRef,
+    ) -> Result<Vec<ProbeRecord>, Finding> {
+        leftovers::list(self, cx, zone).await
+    }
+
+    async fn delete_probe_record(
+        &self,
+        cx: &ProbeContext,
+        zone: &ZoneRef,
+        record: &ProbeRecord,
+    ) -> Result<(), Finding> {
+        leftovers::delete(self, cx, zone, record).await
     }
 }

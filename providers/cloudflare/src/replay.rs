@@ -50,7 +50,7 @@ const DELETE_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_ZONES_NAMED: usize = 10;
 
 /// Outcome of one request sent through the budget.
-enum Sent<T> {
+pub(crate) enum Sent<T> {
     Done(T),
     Failed(ApiFailure),
     /// Not sent: the run was cancelled or the account was rate limited.
@@ -74,7 +74,7 @@ fn settle<T>(cx: &ProbeContext, result: Result<T, ApiFailure>) -> Sent<T> {
 /// Sends a request after taking a token from the budget. Cancellation
 /// abandons the request: only reads go through here, so dropping one changes
 /// nothing, and Ctrl-C does not wait for a slow answer.
-async fn send<T>(cx: &ProbeContext, request: impl Future<Output = Result<T, ApiFailure>>) -> Sent<T> {
+pub(crate) async fn send<T>(cx: &ProbeContext, request: impl Future<Output = Result<T, ApiFailure>>) -> Sent<T> {
     if let Err(blocked) = cx.before_request().await {
         return Sent::Blocked(blocked);
     }
@@ -97,7 +97,7 @@ async fn send_cleanup<T>(
 }
 
 impl CloudflareProvider {
-    fn call<'a>(&'a self, call: Call, zone: Option<&'a str>) -> CallContext<'a> {
+    pub(crate) fn call<'a>(&'a self, call: Call, zone: Option<&'a str>) -> CallContext<'a> {
         CallContext {
             call,
             token_mode: self.client.auth().is_token(),
