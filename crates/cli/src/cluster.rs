@@ -2,6 +2,10 @@
 //! `--certificate` selections, and reading Secrets for `-f` with
 //! `--secrets-from-cluster`.
 
+// CheckError is large for the same reason as in check.rs; a run stops at
+// the first one.
+#![allow(clippy::result_large_err)]
+
 use crate::args::CheckArgs;
 use crate::check::CheckError;
 use acme_token_certmanager::{Inventory, PlanOptions};
