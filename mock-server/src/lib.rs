@@ -11,14 +11,15 @@
 //! product is not silently mirrored here.
 //!
 //! Providers: Cloudflare ([`cloudflare`]) and Route53 with STS and an
-//! authoritative DNS server for its public zones ([`route53`]). A Kubernetes
-//! API slice is meant to be added as a sibling module with its own scenario
-//! section.
+//! authoritative DNS server for its public zones ([`route53`]). The
+//! [`kubernetes`] section serves the slice of the Kubernetes API that
+//! acme-token reads.
 
 pub mod cloudflare;
 pub mod faults;
 mod front;
 mod ids;
+pub mod kubernetes;
 pub mod request_log;
 pub mod route53;
 pub mod scenario;
@@ -50,6 +51,7 @@ pub enum StartError {
 pub struct MockServer {
     cloudflare: Option<cloudflare::CloudflareMock>,
     route53: Option<route53::Route53Mock>,
+    kubernetes: Option<kubernetes::KubernetesMock>,
 }
 
 impl MockServer {
@@ -82,7 +84,22 @@ impl MockServer {
             Some(section) => Some(route53::Route53Mock::start(section, route53_listen).await?),
             None => None,
         };
-        Ok(MockServer { cloudflare, route53 })
+        // The Kubernetes mock takes the port of `listen` only when it is the
+        // first listener started.
+        let kubernetes_listen = if cloudflare.is_some() || route53.is_some() {
+            SocketAddr::new(listen.ip(), 0)
+        } else {
+            listen
+        };
+        let kubernetes = match scenario.kubernetes {
+            Some(section) => Some(kubernetes::KubernetesMock::start(section, kubernetes_listen).await?),
+            None => None,
+        };
+        Ok(MockServer {
+            cloudflare,
+            route53,
+            kubernetes,
+        })
     }
 
     /// Base URL of the Cloudflare API, `http://127.0.0.1:PORT/client/v4`, if the scenario has a `cloudflare` section.
@@ -105,6 +122,16 @@ impl MockServer {
         self.route53.as_ref()
     }
 
+    /// Server URL of the Kubernetes API, `http://127.0.0.1:PORT`, if the scenario has a `kubernetes` section.
+    pub fn kubernetes_url(&self) -> Option<String> {
+        self.kubernetes.as_ref().map(|mock| mock.url())
+    }
+
+    /// Returns the Kubernetes API emulation, if the scenario has a `kubernetes` section.
+    pub fn kubernetes(&self) -> Option<&kubernetes::KubernetesMock> {
+        self.kubernetes.as_ref()
+    }
+
     /// Returns one `(provider, base URL)` pair per started provider, in start order.
     pub fn endpoints(&self) -> Vec<(&'static str, String)> {
         let mut endpoints = Vec::new();
@@ -117,6 +144,9 @@ impl MockServer {
             if let Some(addr) = mock.dns_addr() {
                 endpoints.push(("dns", addr.to_string()));
             }
+        }
+        if let Some(mock) = &self.kubernetes {
+            endpoints.push(("kubernetes", mock.url()));
         }
         endpoints
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::cloudflare::CloudflareScenario;
 use crate::route53::Route53Scenario;
+use crate::kubernetes::KubernetesScenario;
 
 /// A complete mock setup. A missing section means that provider is not started.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -20,6 +21,9 @@ pub struct Scenario {
     /// The Route53 and STS section.
     #[serde(default)]
     pub route53: Option<Route53Scenario>,
+    /// The Kubernetes API section: objects, installed CRD groups, tokens.
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesScenario>,
 }
 
 /// Errors from reading or validating a scenario.
@@ -47,6 +51,9 @@ impl Scenario {
             section.validate()?;
         }
         if let Some(section) = &scenario.route53 {
+            section.validate()?;
+        }
+        if let Some(section) = &scenario.kubernetes {
             section.validate()?;
         }
         Ok(scenario)

@@ -82,10 +82,16 @@ fn finish(output: Output) -> Run {
     }
 }
 
+/// Kubeconfig path set for every CLI run unless a test sets its own: it
+/// does not exist, so a run that reads the cluster fails instead of using
+/// the developer's `~/.kube/config`.
+pub const NO_KUBECONFIG: &str = "/nonexistent/acme-token-tests/kubeconfig";
+
 /// Builds a command for the CLI with a clean environment: no endpoint
-/// overrides or AWS settings leak in from the caller.
+/// overrides, AWS settings or cluster settings leak in from the caller.
 pub fn cli_command() -> Command {
     let mut command = Command::new(binary("kubectl-acme_token"));
+    isolate_from_clusters(&mut command);
     for (key, _) in std::env::vars() {
         if key.starts_with("ACME_TOKEN_") || key.starts_with("AWS_") || key.ends_with("_PROXY") || key.ends_with("_proxy") {
             command.env_remove(key);
@@ -94,6 +100,15 @@ pub fn cli_command() -> Command {
     command.env("AWS_EC2_METADATA_DISABLED", "true");
     command.env("NO_PROXY", "127.0.0.1,localhost,::1");
     command
+}
+
+/// Keeps a command away from every real cluster: `KUBECONFIG` points at
+/// [`NO_KUBECONFIG`] (a test that needs a cluster sets its own), and the
+/// in-cluster variables are removed.
+pub fn isolate_from_clusters(command: &mut Command) {
+    command.env("KUBECONFIG", NO_KUBECONFIG);
+    command.env_remove("KUBERNETES_SERVICE_HOST");
+    command.env_remove("KUBERNETES_SERVICE_PORT");
 }
 
 /// Runs the CLI with `args` and no stdin.

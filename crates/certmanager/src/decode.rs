@@ -7,7 +7,7 @@
 use crate::error::LoadError;
 use crate::resources::{
     Certificate, CertificateIssuerRef, Encryption, ExternalSecret, Inventory, Issuer, IssuerKind,
-    OwnerReference, ProducerKind, Secret, SecretBytes, SecretData, Selector, Solver, SolverKind,
+    OwnerReference, ProducerKind, ReadyCondition, Secret, SecretBytes, SecretData, Selector, Solver, SolverKind,
     SourceRef, WebhookSolver,
 };
 use crate::yaml::{pointer_segment, template_marker, Document, LineMap};
@@ -1050,6 +1050,7 @@ impl<'a> Reader<'a> {
                 .collect(),
             template_merges: merge_policy.as_deref() == Some("Merge"),
             template_from,
+            ready: ready_condition(object),
         })
     }
 
@@ -1080,8 +1081,26 @@ impl<'a> Reader<'a> {
             template_keys: Vec::new(),
             template_merges: false,
             template_from: false,
+            ready: None,
         })
     }
+}
+
+/// Reads the `Ready` entry of `status.conditions`. The status block is
+/// written by the controller, so a malformed one is ignored rather than
+/// rejected.
+fn ready_condition(object: &Map<String, Value>) -> Option<ReadyCondition> {
+    let conditions = object.get("status")?.get("conditions")?.as_array()?;
+    let condition = conditions
+        .iter()
+        .find(|condition| condition.get("type").and_then(Value::as_str) == Some("Ready"))?;
+    let text = |key: &str| condition.get(key).and_then(Value::as_str).map(str::to_string);
+    Some(ReadyCondition {
+        status: text("status").unwrap_or_else(|| "Unknown".to_string()),
+        reason: text("reason"),
+        message: text("message"),
+        last_transition_time: text("lastTransitionTime"),
+    })
 }
 
 fn qualified(namespace: Option<&str>, name: &str) -> String {

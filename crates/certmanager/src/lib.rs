@@ -33,7 +33,7 @@ pub use load::{load_bytes, load_paths, load_str, MAX_FILE_BYTES, STDIN_NAME};
 pub use plan::{plan_checks, PlanOptions, Planned, SecretOverride, CANDIDATE_CONTEXT, NO_PROVIDER};
 pub use resources::{
     Certificate, CertificateIssuerRef, Encryption, ExternalSecret, Inventory, Issuer, IssuerKind,
-    OwnerReference, ProducerKind, Secret, SecretBytes, SecretData, Selector, Solver, SolverKind,
+    OwnerReference, ProducerKind, ReadyCondition, Secret, SecretBytes, SecretData, Selector, Solver, SolverKind,
     SourceRef, WebhookSolver, ESO_DATA_HASH_ANNOTATION,
 };
 pub use selection::{pick_solver, pick_solver_offered, OfferedChallenges};

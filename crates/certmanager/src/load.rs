@@ -3,7 +3,7 @@
 use crate::decode::add_document;
 use crate::error::LoadError;
 use crate::resources::{Inventory, IssuerKind};
-use crate::yaml::parse_documents;
+use crate::yaml::{parse_documents, Document, LineMap};
 use acme_token_core::{Finding, Reason, Stage};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
@@ -230,6 +230,31 @@ fn line_at(bytes: &[u8], offset: usize) -> usize {
 }
 
 impl Inventory {
+    /// Reads objects fetched from an API server, such as the items of a
+    /// list, with the same rules as manifests. `source` names their origin
+    /// in messages (for example `cluster`); objects have no line, so
+    /// [`SourceRef::line`](crate::SourceRef) is 0.
+    ///
+    /// # Errors
+    ///
+    /// Returns the first object with a field of the wrong type; see [`LoadError`].
+    pub fn from_json_objects(
+        source: &str,
+        objects: impl IntoIterator<Item = serde_json::Value>,
+    ) -> Result<Inventory, LoadError> {
+        let mut inventory = Inventory::default();
+        for value in objects {
+            let document = Document {
+                value,
+                line: 0,
+                lines: LineMap::default(),
+            };
+            add_document(&mut inventory, &document, source)?;
+        }
+        inventory.finish();
+        Ok(inventory)
+    }
+
     /// Adds everything from `other`, keeping input order.
     pub fn extend(&mut self, other: Inventory) {
         self.issuers.extend(other.issuers);

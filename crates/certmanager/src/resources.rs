@@ -18,7 +18,12 @@ pub struct SourceRef {
 }
 
 impl fmt::Display for SourceRef {
+    /// Writes `file:line`, or only the file for objects read from an API
+    /// server, whose line is 0.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return f.write_str(&self.file);
+        }
         write!(f, "{}:{}", self.file, self.line)
     }
 }
@@ -391,6 +396,36 @@ pub struct ExternalSecret {
     pub template_merges: bool,
     /// `spec.target.template.templateFrom` is set.
     pub template_from: bool,
+    /// The `Ready` condition of `status.conditions`, present on objects
+    /// read from a cluster.
+    pub ready: Option<ReadyCondition>,
+}
+
+/// A `Ready` status condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadyCondition {
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub last_transition_time: Option<String>,
+}
+
+impl ReadyCondition {
+    /// Returns `True`, or `False (SecretSyncedError: message)`.
+    pub fn describe(&self) -> String {
+        let detail: Vec<&str> = [self.reason.as_deref(), self.message.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|text| !text.is_empty())
+            .collect();
+        if detail.is_empty() {
+            self.status.clone()
+        } else {
+            format!("{} ({})", self.status, detail.join(": "))
+        }
+    }
 }
 
 impl ExternalSecret {
@@ -451,6 +486,7 @@ mod tests {
             template_keys: Vec::new(),
             template_merges: false,
             template_from: false,
+            ready: None,
         }
     }
 

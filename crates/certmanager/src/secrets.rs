@@ -131,7 +131,7 @@ fn resolve_one(
         link_producer(producer, scope, out);
     }
     match found {
-        Some(secret) => read_value(request, secret, scope, out),
+        Some(secret) => read_value(request, secret, scope, inventory, out),
         None => missing_secret(request, producer, scope, inventory, out),
     }
 }
@@ -146,27 +146,66 @@ fn link_producer(producer: &ExternalSecret, scope: &SecretScope<'_>, out: &mut R
         namespace_of(&producer.namespace, scope),
         producer.name
     );
-    out.context.insert(key.to_string(), name);
     if let Some(interval) = &producer.refresh_interval {
         out.context
             .insert("refreshInterval".to_string(), interval.clone());
     }
+    if let Some(ready) = &producer.ready {
+        out.context
+            .insert("externalSecretReady".to_string(), ready.describe());
+        if ready.status == "False" && !out.findings.iter().any(|f| f.reason == Reason::ExternalSecretNotReady) {
+            out.findings.push(
+                Finding::warning(
+                    Reason::ExternalSecretNotReady,
+                    Stage::Config,
+                    format!(
+                        "{} {name}, which writes Secret {}/{}, is not ready (Ready={}): its last sync failed, so the Secret may still hold an older value",
+                        producer.kind.as_str(),
+                        scope.namespace,
+                        producer.target_name,
+                        ready.describe()
+                    ),
+                )
+                .with_remedy(format!(
+                    "fix the {kind} (kubectl describe {lower} -n {namespace} {short}), then run this check again",
+                    kind = producer.kind.as_str(),
+                    lower = producer.kind.as_str().to_ascii_lowercase(),
+                    namespace = namespace_of(&producer.namespace, scope),
+                    short = producer.name
+                )),
+            );
+        }
+    }
+    out.context.insert(key.to_string(), name);
 }
 
 fn read_value(
     request: &SecretRequest,
     secret: &Secret,
     scope: &SecretScope<'_>,
+    inventory: &Inventory,
     out: &mut Resolution,
 ) {
     let field = &request.field;
     let location = format!("Secret {}/{}", scope.namespace, secret.name);
     if !out.context.contains_key("externalSecret") {
         if let Some(external_secret) = secret.synced_by_external_secret() {
-            out.context.insert(
-                "externalSecret".to_string(),
-                format!("{}/{external_secret}", scope.namespace),
-            );
+            // The owner named by the Secret, when the input has it, gives
+            // the Ready condition too.
+            let owner = inventory.external_secrets.iter().find(|producer| {
+                producer.kind == ProducerKind::ExternalSecret
+                    && producer.name == external_secret
+                    && namespace_of(&producer.namespace, scope) == scope.namespace
+            });
+            match owner {
+                Some(owner) => link_producer(owner, scope, out),
+                None => {
+                    out.context.insert(
+                        "externalSecret".to_string(),
+                        format!("{}/{external_secret}", scope.namespace),
+                    );
+                }
+            }
         }
     }
 

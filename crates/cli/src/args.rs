@@ -40,6 +40,27 @@ pub enum Command {
     Keyring(crate::keyring::KeyringArgs),
     /// List the supported providers, their fields, permissions and endpoints.
     Providers(crate::providers::ProvidersArgs),
+    /// Print a shell completion script for kubectl-acme_token.
+    Completion(CompletionArgs),
+    /// Completion candidates for kubectl's plugin completion (the
+    /// kubectl_complete-acme_token shim calls this).
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
+}
+
+/// Flags of `completion`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// Shell to print the script for.
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of the hidden `__complete` command.
+#[derive(Debug, Clone, Args)]
+pub struct CompleteArgs {
+    /// The words typed after `kubectl acme-token`, the last one being completed.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 /// Output format of the report.
@@ -102,8 +123,9 @@ pub struct CheckArgs {
     #[arg(long = "candidate")]
     pub candidates: Vec<String>,
 
-    /// Check only the solvers that read this Secret (NAMESPACE/NAME).
-    #[arg(long = "secret")]
+    /// Check only the solvers that read this Secret (NAMESPACE/NAME); from a
+    /// cluster, every solver that references it (the post-sync entry point).
+    #[arg(long = "secret", value_name = "NAMESPACE/NAME")]
     pub secret: Option<String>,
 
     /// Cloudflare account e-mail; with --credential, checks a global API key instead of a token.
@@ -114,7 +136,7 @@ pub struct CheckArgs {
     #[arg(long = "account-id")]
     pub account_id: Option<String>,
 
-    /// Check only this Issuer (in the namespace from -n or the manifest).
+    /// Check only this Issuer: NAME (in the namespace from -n or the manifest) or NAMESPACE/NAME.
     #[arg(long)]
     pub issuer: Option<String>,
 
@@ -122,9 +144,13 @@ pub struct CheckArgs {
     #[arg(long = "cluster-issuer")]
     pub cluster_issuer: Option<String>,
 
-    /// Namespace for namespaced Issuers that do not set metadata.namespace.
-    #[arg(short = 'n', long = "namespace", default_value = "default")]
-    pub namespace: String,
+    /// Namespace to read Issuers and Certificates from in the cluster, and the
+    /// namespace of manifests that set none (default: the kubeconfig context's, else default).
+    #[arg(short = 'n', long = "namespace")]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     /// Namespace from which ClusterIssuer Secrets are read, as cert-manager's
     /// --cluster-resource-namespace (the Helm chart sets the release namespace).
@@ -196,6 +222,30 @@ impl Default for ControllerArgs {
             web_identity_token_file: None,
         }
     }
+}
+
+/// Flags that choose the cluster and what to read from it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Read Issuers and Certificates from every namespace (ClusterIssuers are always read).
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+
+    /// Path of the kubeconfig file; replaces KUBECONFIG and ~/.kube/config.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long)]
+    pub context: Option<String>,
+
+    /// With -f, read the Secrets the manifests reference from the cluster.
+    #[arg(long = "secrets-from-cluster")]
+    pub secrets_from_cluster: bool,
+
+    /// Check the solvers that serve this Certificate's dnsNames (NAMESPACE/NAME).
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub certificate: Option<String>,
 }
 
 /// Flags of `demo`.

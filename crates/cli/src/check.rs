@@ -1,6 +1,7 @@
 //! The `check` command: from manifests or a bare credential to a report.
 
 use crate::args::{CheckArgs, FailOnArg, ReportArgs};
+use crate::cluster;
 use crate::endpoints;
 use crate::progress::Progress;
 use crate::registry;
@@ -25,6 +26,8 @@ pub enum CheckError {
     Load(#[from] acme_token_certmanager::LoadError),
     #[error(transparent)]
     Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Cluster(#[from] acme_token_cluster::ClusterError),
 }
 
 /// Maps `--fail-on` values to the report's setting.
@@ -66,39 +69,54 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
                     "--credential needs a provider: `kubectl acme-token check cloudflare --credential env:VAR --domain example.com`".into(),
                 ));
             }
-            if args.filenames.is_empty() {
+            if args.filenames.is_empty() && args.offline {
                 return Err(CheckError::Usage(
-                    "nothing to check: pass manifests with -f PATH (a file, a directory or - for stdin), or check a bare credential with `check <provider> --credential SRC`".into(),
+                    "nothing to check: --offline reads only files; pass manifests with -f PATH (a file, a directory or - for stdin)".into(),
                 ));
             }
-            let inventory = load_paths(&args.filenames)?;
-            if inventory.issuers.is_empty() {
-                let paths: Vec<String> =
-                    args.filenames.iter().map(|p| p.display().to_string()).collect();
-                return Err(CheckError::Usage(format!(
-                    "no Issuer or ClusterIssuer found in {}; point -f at the manifests that define them",
-                    paths.join(", ")
-                )));
-            }
-            let options = PlanOptions {
+            let mut options = PlanOptions {
                 cluster_resource_namespace: args.cluster_resource_namespace.clone(),
-                default_namespace: args.namespace.clone(),
+                default_namespace: args.namespace.clone().unwrap_or_else(|| "default".to_string()),
                 domains: args.domains.clone(),
                 issuer: args.issuer.clone(),
                 cluster_issuer: args.cluster_issuer.clone(),
                 offline: args.offline,
-                // Reading Secrets from a cluster is not built yet: with -f
-                // every Secret comes from the files.
-                secrets_from_cluster: false,
+                secrets_from_cluster: cluster::uses_cluster(args),
                 provider_settings: provider_settings.clone(),
                 budget_factor: args.budget,
                 overrides: Vec::new(),
+            };
+            let mut selection = cluster::Selection::parse(args)?;
+            let files = if args.filenames.is_empty() {
+                None
+            } else {
+                let inventory = load_paths(&args.filenames)?;
+                if inventory.issuers.is_empty() {
+                    let paths: Vec<String> =
+                        args.filenames.iter().map(|p| p.display().to_string()).collect();
+                    return Err(CheckError::Usage(format!(
+                        "no Issuer or ClusterIssuer found in {}; point -f at the manifests that define them",
+                        paths.join(", ")
+                    )));
+                }
+                Some(inventory)
+            };
+            let inventory = match files {
+                Some(files) if !options.secrets_from_cluster => {
+                    let mut files = files;
+                    selection.apply_certificate(&mut files, &mut options)?;
+                    files
+                }
+                files => {
+                    cluster::load(args, files, &mut selection, &factories, &mut options).await?
+                }
             };
             let planned = plan_checks(&inventory, &factories, &options);
             let mut jobs = planned.jobs;
             if let Some(secret) = &args.secret {
                 jobs = crate::candidate::select_by_secret(jobs, secret)?;
             }
+            selection.retain(&mut jobs);
             let mut candidate_jobs = Vec::new();
             if !args.candidates.is_empty() {
                 let options = PlanOptions {

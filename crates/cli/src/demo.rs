@@ -7,7 +7,7 @@
 //! that sits next to its own executable (or the one `ACME_TOKEN_MOCK_BIN`
 //! names) and points the Cloudflare endpoint at it.
 
-use crate::args::{CheckArgs, DemoArgs};
+use crate::args::{CheckArgs, ClusterArgs, DemoArgs};
 use crate::check;
 use acme_token_core::Report;
 use anyhow::{bail, Context};
@@ -89,7 +89,8 @@ pub async fn run(args: &DemoArgs, cancel: CancellationToken) -> anyhow::Result<R
         account_id: None,
         issuer: None,
         cluster_issuer: None,
-        namespace: "default".to_string(),
+        namespace: Some("default".to_string()),
+        cluster: ClusterArgs::default(),
         cluster_resource_namespace: "cert-manager".to_string(),
         no_write: false,
         timeout: Duration::from_secs(10),

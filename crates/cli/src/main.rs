@@ -9,6 +9,8 @@ mod args;
 mod candidate;
 mod check;
 mod cleanup;
+mod cluster;
+mod completion;
 mod demo;
 mod endpoints;
 mod keyring;
@@ -42,6 +44,8 @@ fn main() -> ExitCode {
     // These need no runtime. The keyring prompt must also run without the
     // signal handler, so Ctrl-C ends it at once.
     match &cli.command {
+        Command::Completion(args) => return completion::print_script(args.shell),
+        Command::Complete(args) => return completion::print_candidates(&args.words),
         Command::Keyring(args) => return ExitCode::from(keyring::run(args)),
         Command::Providers(args) => return ExitCode::from(providers::run(args)),
         _ => {}
@@ -70,7 +74,9 @@ async fn run(cli: Cli) -> u8 {
         Command::Check(args) => (check::run(args, cancel).await.map_err(|e| e.to_string()), &args.report),
         Command::Demo(args) => (demo::run(args, cancel).await.map_err(|e| format!("{e:#}")), &args.report),
         Command::Cleanup(args) => return run_cleanup(args, cancel).await,
-        Command::Keyring(_) | Command::Providers(_) => unreachable!("handled before the runtime starts"),
+        Command::Keyring(_) | Command::Providers(_) | Command::Completion(_) | Command::Complete(_) => {
+            unreachable!("handled before the runtime starts")
+        }
     };
     match result {
         Ok(report) => {

@@ -59,6 +59,9 @@ fn render_table(report: &Report, wide: bool) -> String {
             }
             if let Some(es) = check.context.get("externalSecret") {
                 let _ = write!(out, "  synced by ExternalSecret {es}");
+                if let Some(ready) = check.context.get("externalSecretReady") {
+                    let _ = write!(out, " (Ready={ready})");
+                }
             }
             out.push('\n');
             current_group = Some(group);

@@ -150,6 +150,8 @@ reasons! {
     InvalidConfig,
     /// The Secret is encrypted or produced elsewhere and cannot be read here.
     SecretUnavailable,
+    /// The ExternalSecret that writes the Secret reports that its last sync failed.
+    ExternalSecretNotReady,
     /// A fact worth knowing that needs no action.
     Notice,
 }
