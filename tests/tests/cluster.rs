@@ -238,8 +238,91 @@ async fn kubectl_runs_plugin_check() {
     assert_no_secret_values(&run);
 }
 
-// TODO: add the third issuer, a Route53 key without route53:GetChange,
-// once the Route53 provider and its mock are on main.
+/// Adds a Route53 account whose key lacks `route53:GetChange` and a
+/// ClusterIssuer with a Certificate that uses it to the cluster scenario.
+fn scenario_with_route53() -> String {
+    const EXTRA: &str = r#"
+route53:
+  zones:
+    - name: example.net
+  users:
+    - name: cert-manager
+      access_key_id: AKIAIOSFODNN7EXAMPLE
+      secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+      policy:
+        - actions: [route53:ListHostedZonesByName, route53:ChangeResourceRecordSets]
+objects:
+  - apiVersion: cert-manager.io/v1
+    kind: ClusterIssuer
+    metadata: {name: letsencrypt-route53}
+    spec:
+      acme:
+        server: https://acme-v02.api.letsencrypt.org/directory
+        privateKeySecretRef: {name: letsencrypt-route53-account}
+        solvers:
+          - dns01:
+              route53:
+                region: eu-west-1
+                accessKeyIDSecretRef: {name: route53-credentials, key: access-key-id}
+                secretAccessKeySecretRef: {name: route53-credentials, key: secret-access-key}
+  - apiVersion: cert-manager.io/v1
+    kind: Certificate
+    metadata: {name: shop, namespace: shop}
+    spec:
+      secretName: shop-tls
+      dnsNames: [shop.example.net]
+      issuerRef: {kind: ClusterIssuer, name: letsencrypt-route53}
+  - apiVersion: v1
+    kind: Secret
+    metadata: {name: route53-credentials, namespace: cert-manager}
+    type: Opaque
+    stringData:
+      access-key-id: AKIAIOSFODNN7EXAMPLE
+      secret-access-key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+"#;
+    let mut scenario: serde_yaml_ng::Value = serde_yaml_ng::from_str(&scenario_text()).unwrap();
+    let extra: serde_yaml_ng::Value = serde_yaml_ng::from_str(EXTRA).unwrap();
+    scenario["route53"] = extra["route53"].clone();
+    let objects = scenario["kubernetes"]["objects"]
+        .as_sequence_mut()
+        .expect("objects list");
+    objects.extend(extra["objects"].as_sequence().unwrap().iter().cloned());
+    serde_yaml_ng::to_string(&scenario).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_all_namespaces_three_providers_verdicts() {
+    let cluster = Cluster::from_scenario(&scenario_with_route53()).await;
+    let route53 = cluster.mock.route53_url().expect("route53 section");
+    let dns = cluster.mock.route53().unwrap().dns_addr().expect("dns server").to_string();
+    let run = cluster
+        .check(&[
+            "-A",
+            "-o",
+            "json",
+            "--endpoint",
+            &format!("route53={route53}"),
+            "--endpoint",
+            &format!("sts={route53}"),
+            "--dns01-recursive-nameservers",
+            &dns,
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    let report = run.json();
+    assert_eq!(report["checks"].as_array().map(Vec::len), Some(3), "{report:#}");
+
+    assert_eq!(check_for(&report, "www.example.com")["verdict"], "OK");
+    let read_only = check_for(&report, "app.example.org");
+    assert_eq!(read_only["credentialState"], "read-only", "{read_only:#}");
+    let route53_check = check_for(&report, "shop.example.net");
+    assert_eq!(route53_check["verdict"], "FAIL", "{route53_check:#}");
+    let missing = finding(route53_check, "PermissionMissing");
+    assert_eq!(missing["stage"], "write");
+    assert!(missing["message"].as_str().unwrap().contains("route53:GetChange"), "{missing:#}");
+    assert_no_secret_values(&run);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn check_all_namespaces_reports_each_issuer() {
     let cluster = Cluster::start().await;
