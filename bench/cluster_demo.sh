@@ -85,15 +85,11 @@ kubernetes:
        stringData: {access-key-id: AKIAIOSFODNN7EXAMPLE, secret-access-key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY}}
 YAML
 
-mkfifo "$work/stdin"
-"$bin/acme-token-mock" --scenario "$work/scenario.yaml" > "$work/mock.out" 2>/dev/null < "$work/stdin" &
-mock_pid=$!
-exec 3> "$work/stdin"
-for _ in $(seq 1 100); do
-    grep -q '^ready' "$work/mock.out" 2>/dev/null && break
-    sleep 0.05
-done
-endpoint() { awk -v name="$1" '$1 == name { print $2 }' "$work/mock.out"; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+start_mock "$work/scenario.yaml" "$work" "$bin"
+mock_pid=$MOCK_PID
+endpoint() { mock_endpoint "$1"; }
 
 cat > "$work/kubeconfig" <<KUBECONFIG
 apiVersion: v1

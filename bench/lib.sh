@@ -27,22 +27,30 @@ YAML
 }
 
 # Starts the mock with SCENARIO, logging every request at debug level to
-# DIR/mock.log, and sets MOCK_PID and MOCK_URL (the Cloudflare base URL).
-# The mock stops when its stdin closes, so this holds a FIFO open on fd 3;
-# the caller's EXIT trap should kill "$MOCK_PID".
+# DIR/mock.log, and sets MOCK_PID, MOCK_DIR and MOCK_URL (the Cloudflare base
+# URL, empty without a cloudflare section). BIN_DIR defaults to
+# target/release. The mock stops when its stdin closes, so this holds a FIFO
+# open on fd 3; the caller's EXIT trap should kill "$MOCK_PID".
 start_mock() {
-    local scenario=$1 dir=$2
+    local scenario=$1 dir=$2 bin_dir=${3:-target/release}
     mkfifo "$dir/mock.stdin"
-    NO_COLOR=1 RUST_LOG=acme_token_mock=debug target/release/acme-token-mock --scenario "$scenario" \
+    NO_COLOR=1 RUST_LOG=acme_token_mock=debug "$bin_dir/acme-token-mock" --scenario "$scenario" \
         > "$dir/mock.out" 2> "$dir/mock.log" < "$dir/mock.stdin" &
     MOCK_PID=$!
+    MOCK_DIR=$dir
     exec 3> "$dir/mock.stdin"
     for _ in $(seq 1 100); do
         grep -q '^ready' "$dir/mock.out" 2>/dev/null && break
         sleep 0.05
     done
-    MOCK_URL=$(awk '$1 == "cloudflare" { print $2 }' "$dir/mock.out")
-    [ -n "$MOCK_URL" ] || { echo "the mock did not start:" >&2; cat "$dir/mock.log" >&2; return 1; }
+    grep -q '^ready' "$dir/mock.out" || { echo "the mock did not start:" >&2; cat "$dir/mock.log" >&2; return 1; }
+    MOCK_URL=$(mock_endpoint cloudflare)
+}
+
+# Prints the address the running mock reported for NAME (cloudflare,
+# route53, sts, dns, kubernetes).
+mock_endpoint() {
+    awk -v name="$1" '$1 == name { print $2 }' "$MOCK_DIR/mock.out"
 }
 
 # Prints the wall time of a command in milliseconds; its output is discarded.

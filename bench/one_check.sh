@@ -35,17 +35,11 @@ cloudflare:
 YAML
 
 # The mock logs every request at debug level; that log is the request plan.
-# It stops when its stdin closes, so this script holds a FIFO open on fd 3.
-mkfifo "$work/stdin"
-NO_COLOR=1 RUST_LOG=acme_token_mock=debug target/release/acme-token-mock --scenario "$work/scenario.yaml" \
-    > "$work/mock.out" 2> "$work/mock.log" < "$work/stdin" &
-mock_pid=$!
-exec 3> "$work/stdin"
-for _ in $(seq 1 100); do
-    grep -q '^ready' "$work/mock.out" 2>/dev/null && break
-    sleep 0.05
-done
-url=$(awk '$1 == "cloudflare" { print $2 }' "$work/mock.out")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+start_mock "$work/scenario.yaml" "$work"
+mock_pid=$MOCK_PID
+url=$MOCK_URL
 
 run_check() {
     CF_BENCH_TOKEN="$token" target/release/kubectl-acme_token check cloudflare \

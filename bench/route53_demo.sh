@@ -61,16 +61,12 @@ route53:
         - actions: ["route53:GetChange", "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:ListHostedZonesByName"]
 YAML
 
-mkfifo "$work/stdin"
-"$bin/acme-token-mock" --scenario "$work/scenario.yaml" > "$work/mock.out" 2>/dev/null < "$work/stdin" &
-mock_pid=$!
-exec 3> "$work/stdin"
-for _ in $(seq 1 100); do
-    grep -q '^ready' "$work/mock.out" 2>/dev/null && break
-    sleep 0.05
-done
-url=$(awk '$1 == "route53" { print $2 }' "$work/mock.out")
-dns=$(awk '$1 == "dns" { print $2 }' "$work/mock.out")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+start_mock "$work/scenario.yaml" "$work" "$bin"
+mock_pid=$MOCK_PID
+url=$(mock_endpoint route53)
+dns=$(mock_endpoint dns)
 
 echo "=== against the acme-token mock"
 set +e

@@ -32,18 +32,12 @@ route53:
 YAML
 
 # The mock logs every request at debug level; that log is the request plan.
-# It stops when its stdin closes, so this script holds a FIFO open on fd 3.
-mkfifo "$work/stdin"
-NO_COLOR=1 RUST_LOG=acme_token_mock=debug target/release/acme-token-mock --scenario "$work/scenario.yaml" \
-    > "$work/mock.out" 2> "$work/mock.log" < "$work/stdin" &
-mock_pid=$!
-exec 3> "$work/stdin"
-for _ in $(seq 1 100); do
-    grep -q '^ready' "$work/mock.out" 2>/dev/null && break
-    sleep 0.05
-done
-url=$(awk '$1 == "route53" { print $2 }' "$work/mock.out")
-dns=$(awk '$1 == "dns" { print $2 }' "$work/mock.out")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+start_mock "$work/scenario.yaml" "$work"
+mock_pid=$MOCK_PID
+url=$(mock_endpoint route53)
+dns=$(mock_endpoint dns)
 
 run_check() {
     AWS_EC2_METADATA_DISABLED=true BENCH_KEY_ID="$key_id" BENCH_SECRET="$secret" \
