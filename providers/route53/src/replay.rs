@@ -57,7 +57,7 @@ pub(crate) struct SessionFailure {
 }
 
 /// Outcome of one request sent through the budget.
-enum Sent<T> {
+pub(crate) enum Sent<T> {
     Done(T),
     Failed(ApiFailure),
     /// Not sent: the run was cancelled or the account was rate limited.
@@ -79,7 +79,7 @@ async fn pause(cx: &ProbeContext, delay: Duration, cleanup: bool) -> bool {
 /// connections with backoff. Every attempt takes a token from the budget;
 /// throttling that persists marks the account rate limited. A cleanup
 /// request ignores cancellation; any other is abandoned on Ctrl-C.
-async fn send<T, F, Fut>(cx: &ProbeContext, cleanup: bool, mut make: F) -> Sent<T>
+pub(crate) async fn send<T, F, Fut>(cx: &ProbeContext, cleanup: bool, mut make: F) -> Sent<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiFailure>>,
@@ -128,7 +128,7 @@ fn temporary_key(p: &Route53Provider) -> bool {
     matches!(&p.setup.mode, Mode::Static { access_key_id, .. } if access_key_id.expose().trim().starts_with("ASIA"))
 }
 
-fn context<'a>(p: &Route53Provider, call: Call, resource: &'a str) -> CallContext<'a> {
+pub(crate) fn context<'a>(p: &Route53Provider, call: Call, resource: &'a str) -> CallContext<'a> {
     CallContext {
         call,
         resource,
@@ -137,11 +137,11 @@ fn context<'a>(p: &Route53Provider, call: Call, resource: &'a str) -> CallContex
     }
 }
 
-fn zone_arn(id: &str) -> String {
+pub(crate) fn zone_arn(id: &str) -> String {
     format!("arn:aws:route53:::hostedzone/{id}")
 }
 
-const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
+pub(crate) const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
 
 // ---------------------------------------------------------------------------
 // Session
@@ -149,7 +149,7 @@ const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
 
 /// Returns the session, building it on first use. Both the credential and
 /// the zone stage call this; only the first sends the STS requests.
-async fn session<'a>(
+pub(crate) async fn session<'a>(
     p: &'a Route53Provider,
     cx: &ProbeContext,
 ) -> Result<&'a Session, &'a SessionFailure> {
@@ -462,7 +462,7 @@ fn hosted_zone(zone: &aws_sdk_route53::types::HostedZone) -> HostedZone {
     }
 }
 
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
 
@@ -1020,14 +1020,14 @@ async fn upsert(
 }
 
 /// Result of waiting for INSYNC.
-enum Wait {
+pub(crate) enum Wait {
     InSync(Duration),
     /// Still PENDING when the wait ended (time limit or cancellation).
     Pending,
     Failed(Finding),
 }
 
-async fn wait_insync(
+pub(crate) async fn wait_insync(
     p: &Route53Provider,
     cx: &ProbeContext,
     session: &Session,
