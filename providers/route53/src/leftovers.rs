@@ -18,7 +18,9 @@
 
 use crate::client::{ApiFailure, Session};
 use crate::error::{failure_finding, Call, PROVIDER};
-use crate::replay::{self, context, normalize, send, wait_insync, zone_arn, Sent, Wait};
+use crate::replay::{
+    self, context, normalize, send, send_delete, wait_insync, zone_arn, Sent, Wait,
+};
 use crate::Route53Provider;
 use acme_token_core::provider::{blocked_finding, ProbeRecord, RequestBlocked};
 use acme_token_core::{Finding, ProbeContext, ProbeValue, Reason, Stage, ZoneRef};
@@ -295,7 +297,7 @@ pub(crate) async fn delete(
                 .map_err(|err| ApiFailure::from_sdk(path, err))
         }
     };
-    match send(cx, true, call).await {
+    match send_delete(cx, call).await {
         Sent::Done(change_id) => {
             p.listed.remove(&key);
             confirm_delete(p, cx, session, &change_id, record).await;

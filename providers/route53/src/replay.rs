@@ -124,6 +124,24 @@ where
     unreachable!("the last attempt always returns")
 }
 
+/// Sends a DELETE as a cleanup request, as [`send`] does, and also retries
+/// it once after a response that could not be parsed. Repeating a DELETE is
+/// safe: if the first one was applied, the second finds the record set gone
+/// (InvalidChangeBatch), which counts as deleted.
+pub(crate) async fn send_delete<T, F, Fut>(cx: &ProbeContext, mut make: F) -> Sent<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiFailure>>,
+{
+    match send(cx, true, &mut make).await {
+        Sent::Failed(failure) if failure.kind == FailureKind::Malformed => {
+            debug!(provider = PROVIDER, request = %failure.request, "retrying a DELETE whose answer could not be parsed");
+            send(cx, true, make).await
+        }
+        other => other,
+    }
+}
+
 fn temporary_key(p: &Route53Provider) -> bool {
     matches!(&p.setup.mode, Mode::Static { access_key_id, .. } if access_key_id.expose().trim().starts_with("ASIA"))
 }
@@ -1231,7 +1249,7 @@ async fn delete_probe(
         zone.id
     );
     let call = || change(session, &zone.id, ChangeAction::Delete, fqdn, value);
-    match send(cx, true, call).await {
+    match send_delete(cx, call).await {
         Sent::Done(change_id) => {
             cleanup.fact("deleteChangeId", change_id.clone());
             let (insync, read) = tokio::join!(
