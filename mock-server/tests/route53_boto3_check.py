@@ -90,6 +90,20 @@ sets = r53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName="_acm
 mine = [s for s in sets["ResourceRecordSets"] if s.get("SetIdentifier") == value]
 expect(len(mine) == 1 and mine[0]["TTL"] == 10 and mine[0]["MultiValueAnswer"], "ListResourceRecordSets shows the record set")
 
+# Several multivalue sets at one name: botocore's paginator resumes each
+# page at NextRecordName, NextRecordType and NextRecordIdentifier, so every
+# set is listed exactly once even when a page ends inside that name.
+siblings = []
+for index in range(5):
+    sibling = dict(record, SetIdentifier=f'"sibling-{index}"', ResourceRecords=[{"Value": f'"sibling-{index}"'}])
+    siblings.append(sibling)
+r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": s} for s in siblings]})
+pages = r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id, PaginationConfig={"PageSize": 2})
+listed = [(s["Name"], s["Type"], s.get("SetIdentifier")) for page in pages for s in page["ResourceRecordSets"]]
+expect(len(listed) == len(set(listed)), "paging with NextRecordIdentifier lists no set twice")
+expect(sum(1 for (_, _, ident) in listed if ident and ident.startswith('"sibling-')) == 5, "paging with NextRecordIdentifier lists every set")
+r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": s} for s in siblings]})
+
 r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": record}]})
 code, status = error_code(lambda: r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": record}]}))
 expect((code, status) == ("InvalidChangeBatch", 400), "a second DELETE is InvalidChangeBatch")

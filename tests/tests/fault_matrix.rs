@@ -15,7 +15,7 @@
 mod common;
 
 use acme_token_mock::MockServer;
-use acme_token_tests::{cli_command, reasons, Run};
+use acme_token_tests::{cli_command, reasons, run_cli_async, Run};
 use common::{cluster_issuer, secret, Fixture, ZONES};
 use std::fmt::Write as _;
 use std::process::Stdio;
@@ -50,11 +50,16 @@ struct StepRow {
 struct ProviderRows {
     name: &'static str,
     steps: &'static [StepRow],
+    /// Faults and signals each step is run under.
+    injections: fn() -> Vec<Injection>,
+    /// Exit code of a run with the fault labelled `fault` at step `step`.
+    expected_fault_exit: fn(step: &str, fault: &str) -> i32,
     /// Scenario YAML with `faults` (indented fault entries) injected.
     scenario: fn(faults: &str) -> String,
     manifests: fn() -> String,
-    /// Base URL of the provider in the mock, as `--endpoint` takes it.
-    endpoint: fn(&MockServer) -> String,
+    /// Arguments that point `check` at the mock: `--endpoint` flags and,
+    /// for Route53, the mock's DNS server for the SOA walk.
+    mock_args: fn(&MockServer) -> Vec<String>,
     /// Every record of the provider, rendered in full.
     records: fn(&MockServer) -> Vec<(String, String)>,
     /// True once a request with an injected fault reached the mock. With the
@@ -131,20 +136,209 @@ fn cloudflare_fault_arrived(mock: &MockServer) -> bool {
         .any(|request| request.fault.is_some())
 }
 
-const PROVIDERS: &[ProviderRows] = &[ProviderRows {
-    name: "Cloudflare",
-    steps: CLOUDFLARE_STEPS,
-    scenario: cloudflare_scenario,
-    manifests: cloudflare_manifests,
-    endpoint: |mock| {
-        format!(
-            "cloudflare={}",
-            mock.cloudflare_url().expect("cloudflare section")
-        )
+/// Route53 steps with static keys and no pinned zone. The SOA walk is DNS,
+/// not an API request, so it has no row.
+const ROUTE53_STEPS: &[StepRow] = &[
+    StepRow {
+        label: "GetCallerIdentity",
+        selector: "step: sts",
+        record_exists_during: false,
     },
-    records: cloudflare_records,
-    fault_arrived: cloudflare_fault_arrived,
-}];
+    StepRow {
+        label: "ListHostedZonesByName",
+        selector: "step: list_hosted_zones_by_name",
+        record_exists_during: false,
+    },
+    StepRow {
+        label: "UPSERT",
+        selector: "step: change_resource_record_sets",
+        record_exists_during: true,
+    },
+    StepRow {
+        label: "GetChange",
+        selector: "step: get_change",
+        record_exists_during: true,
+    },
+    StepRow {
+        label: "ListResourceRecordSets read-back",
+        selector: "step: list_resource_record_sets",
+        record_exists_during: true,
+    },
+    StepRow {
+        label: "DELETE",
+        selector: "step: change_resource_record_sets\n      nth: 2",
+        record_exists_during: false,
+    },
+];
+
+const ROUTE53_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+
+fn route53_scenario(faults: &str) -> String {
+    format!(
+        r#"route53:
+  zones:
+    - name: example.com
+      id: ZPUBLIC
+      records:
+        - {{name: www.example.com, type: A, ttl: 300, values: [192.0.2.1]}}
+        - {{name: _acme-challenge.www.example.com, type: TXT, ttl: 120, values: ['"in-flight"'], set_identifier: '"in-flight"', multi_value: true}}
+        - {{name: _acme-challenge.legacy.example.com, type: TXT, ttl: 300, values: ['"simple"']}}
+  users:
+    - name: dns
+      access_key_id: {ROUTE53_KEY_ID}
+      secret_access_key: {CANARY}
+      policy:
+        - actions: [route53:ListHostedZonesByName, route53:ChangeResourceRecordSets, route53:GetChange, route53:ListResourceRecordSets]
+  faults:
+{faults}"#
+    )
+}
+
+fn route53_manifests() -> String {
+    format!(
+        r#"apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {{name: r53}}
+spec:
+  acme:
+    server: https://acme-staging-v02.api.letsencrypt.org/directory
+    privateKeySecretRef: {{name: r53-account}}
+    solvers:
+      - dns01:
+          route53:
+            region: eu-west-1
+            accessKeyIDSecretRef: {{name: aws, key: access-key-id}}
+            secretAccessKeySecretRef: {{name: aws, key: secret-access-key}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {{name: www, namespace: default}}
+spec:
+  secretName: www-tls
+  dnsNames: [www.example.com]
+  issuerRef: {{kind: ClusterIssuer, name: r53}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: aws, namespace: cert-manager}}
+stringData:
+  access-key-id: {ROUTE53_KEY_ID}
+  secret-access-key: "{CANARY}"
+"#
+    )
+}
+
+fn route53_mock_args(mock: &MockServer) -> Vec<String> {
+    let route53 = mock.route53().expect("scenario has a route53 section");
+    let url = route53.url();
+    vec![
+        "--endpoint".to_string(),
+        format!("route53={url}"),
+        "--endpoint".to_string(),
+        format!("sts={url}"),
+        "--dns01-recursive-nameservers".to_string(),
+        route53.dns_addr().expect("mock DNS started").to_string(),
+    ]
+}
+
+/// Route53 record sets; the first field is the first value without the
+/// quotes Route53 keeps around TXT data, so probe values match [`MARKER`].
+fn route53_records(mock: &MockServer) -> Vec<(String, String)> {
+    mock.route53()
+        .expect("scenario has a route53 section")
+        .record_sets("ZPUBLIC")
+        .into_iter()
+        .map(|set| {
+            let value = set.values.first().map(|v| v.trim_matches('"').to_string());
+            (value.unwrap_or_default(), format!("{set:?}"))
+        })
+        .collect()
+}
+
+fn route53_fault_arrived(mock: &MockServer) -> bool {
+    mock.route53()
+        .expect("scenario has a route53 section")
+        .requests()
+        .iter()
+        .any(|request| request.fault.is_some())
+}
+
+/// Expected exit code of a Route53 fault. The replay retries 5xx,
+/// throttling, timeouts and resets (three attempts with backoff), and one
+/// injected fault hits one attempt, so those runs pass (0): a retried
+/// UPSERT is idempotent, and a retried DELETE whose first attempt was
+/// applied finds the set gone. A 200 with a body that is not XML is not
+/// retried: it fails the credential, zone and write steps (1), while a
+/// failed read-back is only a notice (0). The DELETE is retried after it
+/// too, because a DELETE is safe to repeat (0).
+fn route53_fault_exit(step: &str, fault: &str) -> i32 {
+    match (step, fault) {
+        ("ListResourceRecordSets read-back" | "DELETE", "malformed body") => 0,
+        (_, "malformed body") => 1,
+        _ => 0,
+    }
+}
+
+fn route53_injections() -> Vec<Injection> {
+    vec![
+        Injection::Fault {
+            label: "HTTP 500",
+            action: "{status: 500}",
+        },
+        Injection::Fault {
+            label: "throttling",
+            action: "rate_limit",
+        },
+        Injection::Fault {
+            label: "delay past the timeout",
+            action: "DELAY",
+        },
+        Injection::Fault {
+            label: "connection reset",
+            action: "reset",
+        },
+        Injection::Fault {
+            label: "malformed body",
+            action: "malformed",
+        },
+        Injection::Signal("INT"),
+        Injection::Signal("TERM"),
+        Injection::Signal("KILL"),
+    ]
+}
+
+const PROVIDERS: &[ProviderRows] = &[
+    ProviderRows {
+        name: "Cloudflare",
+        steps: CLOUDFLARE_STEPS,
+        injections: cloudflare_injections,
+        expected_fault_exit: cloudflare_fault_exit,
+        scenario: cloudflare_scenario,
+        manifests: cloudflare_manifests,
+        mock_args: |mock| {
+            vec![
+                "--endpoint".to_string(),
+                format!(
+                    "cloudflare={}",
+                    mock.cloudflare_url().expect("cloudflare section")
+                ),
+            ]
+        },
+        records: cloudflare_records,
+        fault_arrived: cloudflare_fault_arrived,
+    },
+    ProviderRows {
+        name: "Route53",
+        steps: ROUTE53_STEPS,
+        injections: route53_injections,
+        expected_fault_exit: route53_fault_exit,
+        scenario: route53_scenario,
+        manifests: route53_manifests,
+        mock_args: route53_mock_args,
+        records: route53_records,
+        fault_arrived: route53_fault_arrived,
+    },
+];
 
 /// What a case does to the step.
 #[derive(Clone, Copy)]
@@ -167,7 +361,7 @@ impl Injection {
     }
 }
 
-fn injections() -> Vec<Injection> {
+fn cloudflare_injections() -> Vec<Injection> {
     vec![
         Injection::Fault {
             label: "HTTP 500",
@@ -215,21 +409,21 @@ struct Outcome {
 
 /// Expected exit code: SIGINT and SIGTERM interrupt the run (2), and a
 /// SIGKILL leaves no exit code.
-fn expected_exit(step: &StepRow, injection: &Injection) -> Option<i32> {
+fn expected_exit(provider: &ProviderRows, step: &StepRow, injection: &Injection) -> Option<i32> {
     match injection {
         Injection::Signal("KILL") => None,
         Injection::Signal(_) => Some(2),
-        Injection::Fault { .. } => Some(expected_fault_exit(step.label)),
+        Injection::Fault { label, .. } => Some((provider.expected_fault_exit)(step.label, label)),
     }
 }
 
-/// Expected exit code of a fault at `step`. A fault at any step up to the
-/// read-back fails the check (1). The delete of the probe record is retried,
-/// and a timed-out delete was applied, so the retry finds the record gone
-/// and the check passes (0). The confirming list is a verification read:
-/// when it fails, the check passes with a warning that nothing left behind
-/// could not be confirmed (0).
-fn expected_fault_exit(step: &str) -> i32 {
+/// Expected exit code of a Cloudflare fault at `step`. A fault at any step
+/// up to the read-back fails the check (1). The delete of the probe record
+/// is retried, and a timed-out delete was applied, so the retry finds the
+/// record gone and the check passes (0). The confirming list is a
+/// verification read: when it fails, the check passes with a warning that
+/// nothing left behind could not be confirmed (0).
+fn cloudflare_fault_exit(step: &str, _fault: &str) -> i32 {
     match step {
         "delete" | "confirming list" => 0,
         _ => 1,
@@ -258,10 +452,21 @@ async fn run_case(
     let started = Instant::now();
     let run = match injection {
         Injection::Fault { .. } => {
-            let endpoint = (provider.endpoint)(&fixture.mock);
-            fixture
-                .check(&["-vvv", "--timeout", TIMEOUT, "--endpoint", &endpoint])
-                .await
+            let mut args: Vec<String> = [
+                "check",
+                "-f",
+                fixture.manifests().to_str().unwrap(),
+                "-o",
+                "json",
+                "-vvv",
+                "--timeout",
+                TIMEOUT,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            args.extend((provider.mock_args)(&fixture.mock));
+            run_cli_async(args, Vec::new()).await
         }
         Injection::Signal(signal) => signal_during_step(&fixture, provider, signal).await,
     };
@@ -310,7 +515,7 @@ async fn run_case(
     if output.contains("panicked") {
         violations.push("the CLI panicked".to_string());
     }
-    if let Some(exit) = expected_exit(step, &injection) {
+    if let Some(exit) = expected_exit(provider, step, &injection) {
         if run.code != exit {
             violations.push(format!("exit {}, expected {exit}", run.code));
         }
@@ -318,7 +523,7 @@ async fn run_case(
 
     let report: Option<serde_json::Value> = serde_json::from_str(&run.stdout).ok();
     let check = report.as_ref().and_then(|r| r["checks"].get(0).cloned());
-    if expected_exit(step, &injection).is_some() && check.is_none() {
+    if expected_exit(provider, step, &injection).is_some() && check.is_none() {
         violations.push("no report on stdout".to_string());
     }
     if !violations.is_empty() {
@@ -353,12 +558,8 @@ async fn signal_during_step(fixture: &Fixture, provider: &ProviderRows, signal: 
             "json",
             "-vvv",
         ])
-        .args([
-            "--timeout",
-            "30s",
-            "--endpoint",
-            &(provider.endpoint)(&fixture.mock),
-        ])
+        .args(["--timeout", "30s"])
+        .args((provider.mock_args)(&fixture.mock))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -434,7 +635,7 @@ async fn fault_matrix() {
     let mut cases = Vec::new();
     for provider in PROVIDERS {
         for step in provider.steps {
-            for injection in injections() {
+            for injection in (provider.injections)() {
                 let slots = slots.clone();
                 cases.push(tokio::spawn(async move {
                     let _slot = slots.acquire_owned().await.expect("semaphore open");

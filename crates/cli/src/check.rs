@@ -41,19 +41,7 @@ pub fn fail_on(report_args: &ReportArgs) -> FailOn {
 /// Runs `check` and returns the report.
 pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, CheckError> {
     let factories = registry::factories();
-    let mut known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
-    let mut sdk_variables = Vec::new();
-    for descriptor in factories.iter().map(|f| f.descriptor()) {
-        for (name, variable) in descriptor.endpoint_overrides {
-            if !known.contains(name) {
-                known.push(name);
-            }
-            sdk_variables.push((*variable, *name));
-        }
-    }
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    let overrides = endpoints::collect(&args.endpoints, &known, endpoints::with_sdk_variables(env, &sdk_variables))
-        .map_err(CheckError::Usage)?;
+    let overrides = endpoints::collect_for(&args.endpoints, &factories).map_err(CheckError::Usage)?;
     let provider_settings = provider_settings(args, &factories, &overrides);
 
     crate::candidate::validate(args)?;
@@ -200,14 +188,9 @@ fn provider_settings(
     factories
         .iter()
         .map(|factory| {
-            let descriptor = factory.descriptor();
-            let id = descriptor.id;
+            let id = factory.descriptor().id;
             let mut options = options.clone();
-            for (name, _) in descriptor.endpoint_overrides.iter().filter(|(name, _)| *name != id) {
-                if let Some(url) = overrides.get(*name) {
-                    options.insert(format!("endpoint:{name}"), url.clone());
-                }
-            }
+            options.extend(endpoints::extra_endpoint_options(factory.as_ref(), overrides));
             let settings = ProviderSettings {
                 http: http.clone(),
                 endpoint: overrides.get(id).cloned(),
@@ -219,7 +202,7 @@ fn provider_settings(
 }
 
 /// Provider options from the cert-manager controller flags.
-fn controller_options(controller: &crate::args::ControllerArgs) -> BTreeMap<String, String> {
+pub(crate) fn controller_options(controller: &crate::args::ControllerArgs) -> BTreeMap<String, String> {
     let mut options = BTreeMap::new();
     options.insert(
         "cluster-issuer-ambient-credentials".to_string(),

@@ -6,7 +6,7 @@
 //! all (see `acme_token_core::probe`). Each provider lists and deletes such
 //! records itself and never touches any other record.
 
-use crate::args::parse_duration;
+use crate::args::{parse_duration, ControllerArgs};
 use crate::endpoints;
 use crate::registry;
 use crate::source::CredentialArg;
@@ -91,6 +91,9 @@ pub struct CleanupArgs {
     /// Replace a provider's API base URL, for tests (PROVIDER=URL, repeatable).
     #[arg(long = "endpoint")]
     pub endpoints: Vec<String>,
+
+    #[command(flatten)]
+    pub controller: ControllerArgs,
 }
 
 /// What happened to one record.
@@ -192,14 +195,17 @@ fn provider_settings(args: &CleanupArgs, overrides: &BTreeMap<String, String>) -
         ca_file: args.ca_file.clone(),
         ..HttpSettings::default()
     };
+    let controller = crate::check::controller_options(&args.controller);
     registry::factories()
         .iter()
         .map(|factory| {
             let id = factory.descriptor().id;
+            let mut options = controller.clone();
+            options.extend(endpoints::extra_endpoint_options(factory.as_ref(), overrides));
             let settings = ProviderSettings {
                 http: http.clone(),
                 endpoint: overrides.get(id).cloned(),
-                options: BTreeMap::new(),
+                options,
             };
             (id.to_string(), settings)
         })
@@ -214,8 +220,7 @@ pub async fn run(args: &CleanupArgs, cancel: CancellationToken) -> Result<Cleanu
         );
     }
     let factories = registry::factories();
-    let known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
-    let overrides = endpoints::collect(&args.endpoints, &known, std::env::vars())?;
+    let overrides = endpoints::collect_for(&args.endpoints, &factories)?;
     let mut overrides_in_use = Vec::new();
     for text in &args.credentials {
         let credential = CredentialArg::parse(text).map_err(|err| err.to_string())?;
@@ -270,9 +275,10 @@ pub async fn run(args: &CleanupArgs, cancel: CancellationToken) -> Result<Cleanu
             Ok(found) => found,
             Err(finding) => {
                 report.errors.push(format!(
-                    "{} zone {}: cannot list probe records: {}{}",
+                    "{} zone {}: cannot list probe records: {}: {}{}",
                     target.provider_id,
                     target.zone.name,
+                    finding.reason,
                     finding.message,
                     remedy_suffix(&finding)
                 ));

@@ -4,7 +4,9 @@
 //! real API, and the report lists every override in use so a run against a
 //! mock is never mistaken for a real check.
 
+use acme_token_core::ProviderFactory;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Prefix of the environment variables that override endpoints.
 pub const ENV_PREFIX: &str = "ACME_TOKEN_ENDPOINT_";
@@ -39,6 +41,43 @@ pub fn collect(
         overrides.insert(provider, validate_url(flag, url.trim())?);
     }
     Ok(overrides)
+}
+
+/// Collects overrides for every provider and for the extra endpoints the
+/// descriptors name (such as `sts`), from flags, `ACME_TOKEN_ENDPOINT_*` and
+/// the variables the providers' own SDKs read (such as `AWS_ENDPOINT_URL_STS`).
+pub fn collect_for(
+    flags: &[String],
+    factories: &[Arc<dyn ProviderFactory>],
+) -> Result<BTreeMap<String, String>, String> {
+    let mut known: Vec<&str> = factories.iter().map(|f| f.descriptor().id).collect();
+    let mut sdk_variables = Vec::new();
+    for descriptor in factories.iter().map(|f| f.descriptor()) {
+        for (name, variable) in descriptor.endpoint_overrides {
+            if !known.contains(name) {
+                known.push(name);
+            }
+            sdk_variables.push((*variable, *name));
+        }
+    }
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    collect(flags, &known, with_sdk_variables(env, &sdk_variables))
+}
+
+/// Provider options (`endpoint:NAME`) for the overrides of a provider's
+/// extra endpoints; the main API's override goes in `ProviderSettings::endpoint`.
+pub fn extra_endpoint_options(
+    factory: &dyn ProviderFactory,
+    overrides: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let id = factory.descriptor().id;
+    factory
+        .descriptor()
+        .endpoint_overrides
+        .iter()
+        .filter(|(name, _)| *name != id)
+        .filter_map(|(name, _)| Some((format!("endpoint:{name}"), overrides.get(*name)?.clone())))
+        .collect()
 }
 
 /// Adds the endpoint variables providers' own SDKs read (such as

@@ -324,7 +324,12 @@ fn handle(state: &mut State, call: &CallInput<'_>) -> Result<String, ApiError> {
                 &format!("arn:aws:route53:::hostedzone/{id}"),
                 None,
             )?;
-            list_record_sets(state, id, param("name"), param("type"), param("maxitems"))
+            let start = RecordSetStart {
+                name: param("name"),
+                record_type: param("type"),
+                identifier: param("identifier"),
+            };
+            list_record_sets(state, id, start, param("maxitems"))
         }
         ("GET", ["change", id]) => {
             authorize(
@@ -497,19 +502,38 @@ fn record_set_xml(set: &RecordSet) -> String {
     )
 }
 
+/// Start position of a ListResourceRecordSets page (`name`, `type` and
+/// `identifier` query parameters).
+struct RecordSetStart {
+    name: Option<String>,
+    record_type: Option<String>,
+    identifier: Option<String>,
+}
+
 fn list_record_sets(
     state: &State,
     id: &str,
-    name: Option<String>,
-    record_type: Option<String>,
+    start: RecordSetStart,
     max: Option<String>,
 ) -> Result<String, ApiError> {
     let zone = find_zone(state, id)?;
+    let RecordSetStart {
+        name,
+        record_type,
+        identifier,
+    } = start;
     if record_type.is_some() && name.is_none() {
         return Err(error(
             400,
             "InvalidInput",
             "The input is not valid: type requires name",
+        ));
+    }
+    if identifier.is_some() && record_type.is_none() {
+        return Err(error(
+            400,
+            "InvalidInput",
+            "The input is not valid: identifier requires name and type",
         ));
     }
     let max = max_items(max, 300)?;
@@ -523,19 +547,18 @@ fn list_record_sets(
         )
     };
     sets.sort_by_key(key);
+    // Sets sort by reversed name, type and SetIdentifier; a page starts at
+    // the first set at or after the start position.
     let start = name.map(|name| {
         (
             reversed(&normalize_name(&name)),
             record_type.unwrap_or_default(),
+            identifier.unwrap_or_default(),
         )
     });
     let listed: Vec<&RecordSet> = sets
         .iter()
-        .filter(|set| {
-            start.as_ref().is_none_or(|(name, kind)| {
-                (reversed(&set.name), set.record_type.clone()) >= (name.clone(), kind.clone())
-            })
-        })
+        .filter(|set| start.as_ref().is_none_or(|start| key(set) >= *start))
         .collect();
     let page: String = listed
         .iter()
@@ -545,8 +568,13 @@ fn list_record_sets(
     let truncated = listed.len() > max;
     let next = if truncated {
         let next = listed[max];
+        let identifier = next
+            .set_identifier
+            .as_deref()
+            .map(|id| format!("<NextRecordIdentifier>{}</NextRecordIdentifier>", esc(id)))
+            .unwrap_or_default();
         format!(
-            "<NextRecordName>{}</NextRecordName><NextRecordType>{}</NextRecordType>",
+            "<NextRecordName>{}</NextRecordName><NextRecordType>{}</NextRecordType>{identifier}",
             esc(&next.name),
             next.record_type
         )

@@ -197,6 +197,22 @@ impl ApiFailure {
         let code = err.code().map(str::to_string);
         let text = err.message().map(str::to_string);
         let (kind, status) = match &err {
+            // The SDK reports a success status whose body it cannot parse
+            // as a service error without a code.
+            SdkError::ServiceError(context) if context.raw().status_code() < 300 => {
+                let status = context.raw().status_code();
+                let message = format!(
+                    "HTTP {status} with a body that could not be parsed: {}",
+                    error_chain(context.err())
+                );
+                return Self {
+                    request,
+                    kind: FailureKind::Malformed,
+                    status: Some(status),
+                    code: None,
+                    message,
+                };
+            }
             SdkError::ServiceError(context) => {
                 (FailureKind::Service, Some(context.raw().status_code()))
             }
@@ -275,6 +291,18 @@ impl ApiFailure {
             || matches!(self.kind, FailureKind::Transport | FailureKind::Timeout)
             || (self.kind == FailureKind::Service && self.status.is_some_and(|s| s >= 500))
     }
+}
+
+/// Joins the messages of an error and its sources, without the Debug dump
+/// that `DisplayErrorContext` appends.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(next) = source {
+        parts.push(next.to_string());
+        source = next.source();
+    }
+    parts.join(": ")
 }
 
 /// HTTP status of a raw response, for [`ApiFailure::from_sdk`].

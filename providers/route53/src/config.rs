@@ -437,6 +437,7 @@ pub(crate) fn build(
         session: tokio::sync::OnceCell::new(),
         account_key,
         summary,
+        listed: Default::default(),
     };
     BuildOutcome {
         provider: Some(Arc::new(provider)),

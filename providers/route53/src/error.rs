@@ -22,6 +22,7 @@ pub(crate) enum Call {
     GetHostedZone,
     ChangeResourceRecordSets,
     GetChange,
+    ListResourceRecordSets,
 }
 
 impl Call {
@@ -35,6 +36,7 @@ impl Call {
             Call::GetHostedZone => "route53:GetHostedZone",
             Call::ChangeResourceRecordSets => "route53:ChangeResourceRecordSets",
             Call::GetChange => "route53:GetChange",
+            Call::ListResourceRecordSets => "route53:ListResourceRecordSets",
         }
     }
 }

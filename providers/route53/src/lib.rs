@@ -9,6 +9,8 @@
 //! - `soa`: the SOA walk over DNS that finds the zone before the API lookup.
 //! - `replay`: the credential, zone, write and cleanup stages.
 //! - `error`: the one mapping from AWS errors to finding reasons.
+//! - `leftovers`: listing and deleting probe record sets a killed run left
+//!   behind, for `cleanup`.
 //!
 //! `provider.toml` contains the descriptor as data; [`DESCRIPTOR`] must agree
 //! with it, and a test checks that.
@@ -18,13 +20,14 @@
 mod client;
 mod config;
 mod error;
+mod leftovers;
 mod replay;
 mod soa;
 
 use acme_token_core::budget::BudgetSettings;
-use acme_token_core::provider::{ProbeOutcome, ZoneOutcome};
+use acme_token_core::provider::{ProbeOutcome, ProbeRecord, ZoneOutcome};
 use acme_token_core::{
-    BuildOutcome, Descriptor, ProbeContext, Provider, ProviderFactory, ProviderSettings,
+    BuildOutcome, Descriptor, Finding, ProbeContext, Provider, ProviderFactory, ProviderSettings,
     SecretValue, SolverPlan, StageReport, ZoneRef,
 };
 use async_trait::async_trait;
@@ -82,7 +85,8 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/ZONE_ID",
         "route53:ListHostedZonesByName on * (not needed with hostedZoneID)",
         "sts:AssumeRole on the role ARN (with role)",
-        "optional, read-back only: route53:ListResourceRecordSets, route53:GetHostedZone",
+        "route53:ListResourceRecordSets on arn:aws:route53:::hostedzone/ZONE_ID: needed by cleanup only (cert-manager never calls it); check uses it for optional read-backs",
+        "optional: route53:GetHostedZone on arn:aws:route53:::hostedzone/ZONE_ID (private-zone check of a pinned hostedZoneID)",
     ],
     endpoints: &[
         "POST sts / Action=GetCallerIdentity",
@@ -93,6 +97,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "POST /2013-04-01/hostedzone/{id}/rrset/",
         "GET /2013-04-01/change/{id}",
         "GET /2013-04-01/hostedzone/{id}/rrset?name={fqdn}&type=TXT&identifier={set_id}",
+        "GET /2013-04-01/hostedzone/{id}/rrset?maxitems=300&name={next}&type={next}&identifier={next} (cleanup: every page of the zone)",
     ],
     default_endpoint: "https://route53.amazonaws.com",
     endpoint_overrides: &[
@@ -153,6 +158,8 @@ pub(crate) struct Route53Provider {
     pub(crate) session: tokio::sync::OnceCell<Result<client::Session, replay::SessionFailure>>,
     pub(crate) account_key: String,
     pub(crate) summary: Vec<(String, String)>,
+    /// Probe record sets `cleanup` listed, which are the only ones it deletes.
+    pub(crate) listed: leftovers::ListedSets,
 }
 
 #[async_trait]
@@ -185,5 +192,22 @@ impl Provider for Route53Provider {
         value: &str,
     ) -> ProbeOutcome {
         replay::probe_write(self, cx, zone, fqdn, value).await
+    }
+
+    async fn list_probe_records(
+        &self,
+        cx: &ProbeContext,
+        zone: &ZoneRef,
+    ) -> Result<Vec<ProbeRecord>, Finding> {
+        leftovers::list(self, cx, zone).await
+    }
+
+    async fn delete_probe_record(
+        &self,
+        cx: &ProbeContext,
+        zone: &ZoneRef,
+        record: &ProbeRecord,
+    ) -> Result<(), Finding> {
+        leftovers::delete(self, cx, zone, record).await
     }
 }

@@ -57,7 +57,7 @@ pub(crate) struct SessionFailure {
 }
 
 /// Outcome of one request sent through the budget.
-enum Sent<T> {
+pub(crate) enum Sent<T> {
     Done(T),
     Failed(ApiFailure),
     /// Not sent: the run was cancelled or the account was rate limited.
@@ -79,7 +79,7 @@ async fn pause(cx: &ProbeContext, delay: Duration, cleanup: bool) -> bool {
 /// connections with backoff. Every attempt takes a token from the budget;
 /// throttling that persists marks the account rate limited. A cleanup
 /// request ignores cancellation; any other is abandoned on Ctrl-C.
-async fn send<T, F, Fut>(cx: &ProbeContext, cleanup: bool, mut make: F) -> Sent<T>
+pub(crate) async fn send<T, F, Fut>(cx: &ProbeContext, cleanup: bool, mut make: F) -> Sent<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiFailure>>,
@@ -124,11 +124,29 @@ where
     unreachable!("the last attempt always returns")
 }
 
+/// Sends a DELETE as a cleanup request, as [`send`] does, and also retries
+/// it once after a response that could not be parsed. Repeating a DELETE is
+/// safe: if the first one was applied, the second finds the record set gone
+/// (InvalidChangeBatch), which counts as deleted.
+pub(crate) async fn send_delete<T, F, Fut>(cx: &ProbeContext, mut make: F) -> Sent<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiFailure>>,
+{
+    match send(cx, true, &mut make).await {
+        Sent::Failed(failure) if failure.kind == FailureKind::Malformed => {
+            debug!(provider = PROVIDER, request = %failure.request, "retrying a DELETE whose answer could not be parsed");
+            send(cx, true, make).await
+        }
+        other => other,
+    }
+}
+
 fn temporary_key(p: &Route53Provider) -> bool {
     matches!(&p.setup.mode, Mode::Static { access_key_id, .. } if access_key_id.expose().trim().starts_with("ASIA"))
 }
 
-fn context<'a>(p: &Route53Provider, call: Call, resource: &'a str) -> CallContext<'a> {
+pub(crate) fn context<'a>(p: &Route53Provider, call: Call, resource: &'a str) -> CallContext<'a> {
     CallContext {
         call,
         resource,
@@ -137,11 +155,11 @@ fn context<'a>(p: &Route53Provider, call: Call, resource: &'a str) -> CallContex
     }
 }
 
-fn zone_arn(id: &str) -> String {
+pub(crate) fn zone_arn(id: &str) -> String {
     format!("arn:aws:route53:::hostedzone/{id}")
 }
 
-const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
+pub(crate) const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
 
 // ---------------------------------------------------------------------------
 // Session
@@ -149,7 +167,7 @@ const CHANGE_ARN: &str = "arn:aws:route53:::change/*";
 
 /// Returns the session, building it on first use. Both the credential and
 /// the zone stage call this; only the first sends the STS requests.
-async fn session<'a>(
+pub(crate) async fn session<'a>(
     p: &'a Route53Provider,
     cx: &ProbeContext,
 ) -> Result<&'a Session, &'a SessionFailure> {
@@ -462,7 +480,7 @@ fn hosted_zone(zone: &aws_sdk_route53::types::HostedZone) -> HostedZone {
     }
 }
 
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
 
@@ -1020,14 +1038,14 @@ async fn upsert(
 }
 
 /// Result of waiting for INSYNC.
-enum Wait {
+pub(crate) enum Wait {
     InSync(Duration),
     /// Still PENDING when the wait ended (time limit or cancellation).
     Pending,
     Failed(Finding),
 }
 
-async fn wait_insync(
+pub(crate) async fn wait_insync(
     p: &Route53Provider,
     cx: &ProbeContext,
     session: &Session,
@@ -1231,7 +1249,7 @@ async fn delete_probe(
         zone.id
     );
     let call = || change(session, &zone.id, ChangeAction::Delete, fqdn, value);
-    match send(cx, true, call).await {
+    match send_delete(cx, call).await {
         Sent::Done(change_id) => {
             cleanup.fact("deleteChangeId", change_id.clone());
             let (insync, read) = tokio::join!(
