@@ -537,3 +537,30 @@ fn completion_scripts_print() {
         assert!(run.stdout.contains("kubectl-acme_token"), "{shell}: {}", run.stdout);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_issuer_finds_certificates_everywhere() {
+    // Without -A the context namespace is `default`, yet the ClusterIssuer's
+    // Certificate lives in `shop`: it must still be found and probed.
+    let cluster = Cluster::from_scenario(&scenario_with_route53()).await;
+    let route53 = cluster.mock.route53_url().expect("route53 section");
+    let dns = cluster.mock.route53().unwrap().dns_addr().expect("dns server").to_string();
+    let run = cluster
+        .check(&[
+            "--cluster-issuer",
+            "letsencrypt-route53",
+            "-o",
+            "json",
+            "--endpoint",
+            &format!("route53={route53}"),
+            "--endpoint",
+            &format!("sts={route53}"),
+            "--dns01-recursive-nameservers",
+            &dns,
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    let report = run.json();
+    let check = check_for(&report, "shop.example.net");
+    assert_eq!(check["verdict"], "FAIL", "{check:#}");
+}

@@ -138,10 +138,13 @@ pub async fn load(
         None => {
             let namespace = list_namespace(args, selection, &cluster);
             // A ClusterIssuer serves Certificates in every namespace, so
-            // with --secret alone they are read from all of them.
-            let certificate_namespace = match &selection.secret {
-                Some(_) if args.namespace.is_none() => None,
-                _ => namespace.clone(),
+            // unless -n or --certificate narrows the scope they are read
+            // from all of them; otherwise a ClusterIssuer would get no
+            // domain and pass without a write probe.
+            let certificate_namespace = if args.namespace.is_none() && selection.certificate.is_none() {
+                None
+            } else {
+                namespace.clone()
             };
             list_resources(&cluster, namespace.as_deref(), certificate_namespace.as_deref()).await?
         }

@@ -154,21 +154,39 @@ async fn wait_for_signal() {
 }
 
 fn init_logging(verbose: u8) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
     use tracing_subscriber::EnvFilter;
+
     let default = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    // The AWS SDK logs signing input and response bodies at debug and trace
-    // (session tokens, AssumeRole credentials), so its crates stay at warn.
-    let quiet = "aws_sigv4=off,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,aws_smithy_http_client=warn,aws_config=warn,aws_runtime=warn,aws_sdk_sts=warn,aws_sdk_route53=warn,hyper_util=warn";
+    // kube logs a failed connection at error level; the CLI reports that
+    // error itself, with the fix, so the library line is noise by default.
     let filter = EnvFilter::try_from_env("ACME_TOKEN_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{default},{quiet}")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default},kube_client=off")));
+    // The AWS SDK logs signing input and response bodies at debug and trace
+    // (session tokens, AssumeRole credentials). This second filter keeps its
+    // crates at warn whatever ACME_TOKEN_LOG or -v asks for.
+    let no_secrets = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target("aws_sigv4", LevelFilter::OFF)
+        .with_target("aws_smithy_runtime", LevelFilter::WARN)
+        .with_target("aws_smithy_runtime_api", LevelFilter::WARN)
+        .with_target("aws_smithy_http_client", LevelFilter::WARN)
+        .with_target("aws_config", LevelFilter::WARN)
+        .with_target("aws_runtime", LevelFilter::WARN)
+        .with_target("aws_sdk_sts", LevelFilter::WARN)
+        .with_target("aws_sdk_route53", LevelFilter::WARN)
+        .with_target("hyper_util", LevelFilter::WARN);
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(filter.and(no_secrets));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
