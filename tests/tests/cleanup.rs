@@ -184,3 +184,18 @@ async fn cleanup_reports_unreadable_zone() {
     let error = report["errors"][0].as_str().unwrap();
     assert!(error.contains("cannot find the zone of www.example.com"), "{error}");
 }
+
+#[test]
+fn cleanup_without_secrets_searches_nothing_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.yaml");
+    std::fs::write(
+        &path,
+        common::cluster_issuer("cf", "apiTokenSecretRef:\n  name: cf\n  key: api-token", "www.example.com"),
+    )
+    .unwrap();
+    let run = acme_token_tests::run_cli(&["cleanup", "-f", path.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.all_output().contains("no zone was searched"), "{}", run.all_output());
+    assert!(run.all_output().contains("--credential"), "{}", run.all_output());
+}

@@ -262,8 +262,16 @@ pub async fn run(args: &CleanupArgs, cancel: CancellationToken) -> Result<Cleanu
     }
 
     let budgets = Budgets::default();
+    let solvers = jobs.len();
     let targets = find_zones(jobs, &budgets, &cancel, &mut report).await;
     report.summary.zones = targets.len();
+    if solvers > 0 && targets.is_empty() && !cancel.is_cancelled() {
+        // Reporting "0 records found" here would claim a clean zone that was
+        // never read.
+        report.errors.push(
+            "no zone was searched: every solver in scope was skipped (see the notices above)".into(),
+        );
+    }
     let now = Utc::now();
     for target in targets {
         report
@@ -351,7 +359,12 @@ async fn find_zones(
     for job in jobs {
         let what = format!("{} solver {}", job.issuer.display(), job.solver_index);
         let Some(provider) = job.provider.clone() else {
-            if job.skip.is_none() && job.provider_id != acme_token_certmanager::NO_PROVIDER {
+            if let Some(skip) = &job.skip {
+                report.notices.push(format!(
+                    "{what} ({}): skipped: {} (pass --credential to clean its zones with a given credential)",
+                    job.provider_id, skip.message
+                ));
+            } else if job.provider_id != acme_token_certmanager::NO_PROVIDER {
                 report.notices.push(format!(
                     "{what} ({}): skipped, because no credential could be built from the input (`check` shows why)",
                     job.provider_id
