@@ -137,10 +137,10 @@ pub async fn load(
         Some(inventory) => inventory,
         None => {
             let namespace = list_namespace(args, selection, &cluster);
-            // A ClusterIssuer serves Certificates in every namespace, so
-            // unless -n or --certificate narrows the scope they are read
-            // from all of them; otherwise a ClusterIssuer would get no
-            // domain and pass without a write probe.
+            // A ClusterIssuer serves Certificates in every namespace. Unless
+            // -n or --certificate narrows the scope, they are read from all
+            // of them, so a ClusterIssuer never passes without a probe only
+            // because its Certificates live elsewhere.
             let certificate_namespace = if args.namespace.is_none() && selection.certificate.is_none() {
                 None
             } else {

@@ -171,7 +171,7 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| EnvFilter::new(format!("{default},kube_client=off")));
     // The AWS SDK logs signing input and response bodies at debug and trace
     // (session tokens, AssumeRole credentials). This second filter keeps its
-    // crates at warn whatever ACME_TOKEN_LOG or -v asks for.
+    // crates at warn, whatever level ACME_TOKEN_LOG or -v sets.
     let no_secrets = Targets::new()
         .with_default(LevelFilter::TRACE)
         .with_target("aws_sigv4", LevelFilter::OFF)
