@@ -124,6 +124,7 @@ fn issuer_filter_matching_nothing_exits_2() {
     let run = run_cli(&["check", "--offline", "-f", path.to_str().unwrap(), "--cluster-issuer", "typo"]);
     assert_eq!(run.code, 2, "{}", run.all_output());
     assert!(run.stdout.contains("no ClusterIssuer named typo"), "{}", run.stdout);
+    assert!(run.stdout.contains("the input has the ClusterIssuers real"), "{}", run.stdout);
 }
 
 #[test]

@@ -183,7 +183,7 @@ pub fn plan_checks(
         .iter()
         .filter(|issuer| is_selected(issuer, opts))
         .collect();
-    note_unmatched_filters(&selected, opts, &mut planned.notices);
+    note_unmatched_filters(&selected, &inventory.issuers, opts, &mut planned.notices);
 
     for issuer in selected {
         let planner = IssuerPlanner::new(issuer, inventory, factories, opts);
@@ -213,7 +213,12 @@ fn is_selected(issuer: &Issuer, opts: &PlanOptions) -> bool {
     }
 }
 
-fn note_unmatched_filters(selected: &[&Issuer], opts: &PlanOptions, notices: &mut Vec<Finding>) {
+fn note_unmatched_filters(
+    selected: &[&Issuer],
+    all: &[Issuer],
+    opts: &PlanOptions,
+    notices: &mut Vec<Finding>,
+) {
     let filters = [
         (IssuerKind::Issuer, &opts.issuer, "--issuer"),
         (
@@ -231,12 +236,26 @@ fn note_unmatched_filters(selected: &[&Issuer], opts: &PlanOptions, notices: &mu
                     Stage::Config,
                     format!("no {kind} named {name} was found in the input ({flag})"),
                 )
-                .with_remedy(format!(
-                    "check the name given to {flag}, or add the {kind} to the input"
-                )),
+                .with_remedy(match existing_names(all, kind).as_str() {
+                    "" => format!("the input has no {kind}; check the input, or the flag: Issuers are namespaced, ClusterIssuers are not"),
+                    names => format!("check the name given to {flag}; the input has the {kind}s {names}"),
+                }),
             );
         }
     }
+}
+
+/// Names of the issuers of `kind` in the input, for messages.
+fn existing_names(all: &[Issuer], kind: IssuerKind) -> String {
+    let names: Vec<String> = all
+        .iter()
+        .filter(|issuer| issuer.kind == kind)
+        .map(|issuer| match &issuer.namespace {
+            Some(namespace) if kind == IssuerKind::Issuer => format!("{namespace}/{}", issuer.name),
+            _ => issuer.name.clone(),
+        })
+        .collect();
+    names.join(", ")
 }
 
 /// Source of a domain to probe.

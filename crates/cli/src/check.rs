@@ -156,7 +156,12 @@ pub async fn run(args: &CheckArgs, cancel: CancellationToken) -> Result<Report, 
     // An error-level notice means part of the request could not be served
     // (an --issuer that matches nothing), so the run is incomplete: exit 2.
     for notice in notices.iter().filter(|n| n.severity == Severity::Error) {
-        report.errors.push(notice.message.clone());
+        let error = if notice.remedy.is_empty() {
+            notice.message.clone()
+        } else {
+            format!("{}: {}", notice.message, notice.remedy)
+        };
+        report.errors.push(error);
     }
     report.notices = notices
         .into_iter()
