@@ -317,6 +317,8 @@ async fn check_all_namespaces_three_providers_verdicts() {
     assert_eq!(read_only["credentialState"], "read-only", "{read_only:#}");
     let route53_check = check_for(&report, "shop.example.net");
     assert_eq!(route53_check["verdict"], "FAIL", "{route53_check:#}");
+    // The key created the record; it lacks GetChange, so it is not read-only.
+    assert_eq!(route53_check["credentialState"], "permission-missing", "{route53_check:#}");
     let missing = finding(route53_check, "PermissionMissing");
     assert_eq!(missing["stage"], "write");
     assert!(missing["message"].as_str().unwrap().contains("route53:GetChange"), "{missing:#}");

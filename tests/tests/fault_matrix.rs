@@ -472,7 +472,21 @@ async fn run_case(
     };
     let seconds = started.elapsed().as_secs_f64();
 
-    let records = (provider.records)(&fixture.mock);
+    let expected_probes = match injection {
+        Injection::Signal("KILL") if step.record_exists_during => 1,
+        _ => 0,
+    };
+    let mut records = (provider.records)(&fixture.mock);
+    if matches!(injection, Injection::Signal("KILL")) {
+        // The mock applies a request it already accepted even after the
+        // client died, a few milliseconds later; wait for that to settle.
+        let deadline = Instant::now() + std::time::Duration::from_secs(2);
+        let probe_count = |records: &[(String, String)]| records.iter().filter(|(c, _)| c.starts_with(MARKER)).count();
+        while probe_count(&records) != expected_probes && Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            records = (provider.records)(&fixture.mock);
+        }
+    }
     let probes: Vec<&String> = records
         .iter()
         .filter(|(content, _)| content.starts_with(MARKER))
@@ -485,10 +499,6 @@ async fn run_case(
         .collect();
 
     let mut violations = Vec::new();
-    let expected_probes = match injection {
-        Injection::Signal("KILL") if step.record_exists_during => 1,
-        _ => 0,
-    };
     if probes.len() != expected_probes {
         violations.push(format!(
             "{} probe records left, expected {expected_probes}",

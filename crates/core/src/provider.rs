@@ -185,6 +185,10 @@ impl StageReport {
     }
 }
 
+/// Fact a provider sets on the write stage once the probe record was created,
+/// so a later permission error is not mistaken for a read-only credential.
+pub const FACT_PROBE_CREATED: &str = "probeRecordCreated";
+
 /// Outcome of the zone stage.
 #[derive(Debug, Clone)]
 pub struct ZoneOutcome {

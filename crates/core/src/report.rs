@@ -177,7 +177,12 @@ impl CheckEntry {
             .iter()
             .any(|f| f.stage == Stage::Write && f.reason == PermissionMissing && f.severity == Severity::Error)
         {
-            return "read-only";
+            // A credential that created the probe record can write; what it
+            // lacks is a later step (such as Route53's GetChange).
+            let created = self
+                .stage(Stage::Write)
+                .is_some_and(|s| s.facts.contains_key(crate::provider::FACT_PROBE_CREATED));
+            return if created { "permission-missing" } else { "read-only" };
         }
         if self.findings.iter().any(|f| f.reason == AuthExpiring) {
             return "expiring";

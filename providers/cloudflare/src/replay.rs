@@ -822,6 +822,7 @@ pub(crate) async fn probe_write(
         Created::Nothing => return nothing_created(write, cleanup),
         Created::Record { id } => {
             write.fact("recordId", id.clone());
+            write.fact(acme_token_core::provider::FACT_PROBE_CREATED, "true");
             // 3. The read-back, skipped once the run is cancelled.
             if !cx.cancel.is_cancelled() {
                 read_back(p, cx, zone, fqdn, value, &id, &mut write).await;

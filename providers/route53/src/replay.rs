@@ -924,6 +924,9 @@ pub(crate) async fn probe_write(
         ));
     }
     let cleanup_started = Instant::now();
+    if matches!(created, Created::Change(_)) {
+        write.fact(acme_token_core::provider::FACT_PROBE_CREATED, "true");
+    }
     match &created {
         Created::Nothing => return nothing_created(write, cleanup),
         Created::Change(change_id) if !cx.cancel.is_cancelled() => {
