@@ -115,7 +115,7 @@ fn render_line(out: &mut String, check: &CheckEntry, domain_width: usize, wide: 
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  {:<5} {:<domain_width$}  {role}{:<13} {}",
+        "  {:<5} {:<domain_width$}  {role}{:<18} {}",
         check.verdict.as_str(),
         domain,
         check.credential_state,
