@@ -26,7 +26,7 @@ fn token_entry(value: &str, extra: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c01_token_in_api_key_field() {
+async fn token_in_api_key_field() {
     let manifests = cluster_issuer(
         "cf",
         "email: ops@example.com\napiKeySecretRef:\n  name: cf\n  key: api-token",
@@ -45,7 +45,7 @@ async fn c01_token_in_api_key_field() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c02_global_key_in_token_field() {
+async fn global_key_in_token_field() {
     let key = "0123456789abcdef0123456789abcdef01234";
     assert_eq!(key.len(), 37);
     let manifests = cluster_issuer(
@@ -69,7 +69,7 @@ async fn c02_global_key_in_token_field() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c03_trailing_newline_in_data() {
+async fn trailing_newline_in_data() {
     let mut raw = TOKEN.as_bytes().to_vec();
     raw.push(b'\n');
     let manifests = cluster_issuer(
@@ -100,7 +100,7 @@ async fn c03_trailing_newline_in_data() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c04_zone_not_visible_lists_visible_zones() {
+async fn zone_not_visible_lists_visible_zones() {
     let manifests = cluster_issuer(
         "cf",
         "apiTokenSecretRef:\n  name: cf\n  key: api-token",
@@ -120,7 +120,7 @@ async fn c04_zone_not_visible_lists_visible_zones() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c05_read_only_token() {
+async fn read_only_token() {
     let manifests = cluster_issuer(
         "cf",
         "apiTokenSecretRef:\n  name: cf\n  key: api-token",
@@ -146,7 +146,7 @@ async fn c05_read_only_token() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c06_ip_restricted_token() {
+async fn ip_restricted_token() {
     let manifests = cluster_issuer(
         "cf",
         "apiTokenSecretRef:\n  name: cf\n  key: api-token",
@@ -168,7 +168,7 @@ async fn c06_ip_restricted_token() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c07_revoked_token_is_stale() {
+async fn revoked_token_is_stale() {
     let manifests = cluster_issuer(
         "cf",
         "apiTokenSecretRef:\n  name: cf\n  key: api-token",
@@ -185,7 +185,7 @@ async fn c07_revoked_token_is_stale() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c08_token_expiring_in_five_days() {
+async fn token_expiring_in_five_days() {
     let expires = chrono_in_days(5);
     let manifests = cluster_issuer(
         "cf",
@@ -211,7 +211,7 @@ async fn c08_token_expiring_in_five_days() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c09_secret_in_wrong_namespace() {
+async fn secret_in_wrong_namespace() {
     let manifests = cluster_issuer(
         "cf",
         "apiTokenSecretRef:\n  name: cloudflare\n  key: api-token",
@@ -233,7 +233,7 @@ async fn c09_secret_in_wrong_namespace() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c10_placeholder_key_name() {
+async fn placeholder_key_name() {
     let manifests = r#"apiVersion: cert-manager.io/v1
 kind: Issuer
 metadata:

@@ -203,7 +203,7 @@ async fn static_keys_pass_and_leave_zone_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c11_zone_lookup_denied() {
+async fn zone_lookup_denied() {
     let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, SECRET);
     let fixture = Fixture::new(
         &scenario("[route53:ChangeResourceRecordSets, route53:GetChange]", ""),
@@ -232,7 +232,7 @@ async fn c11_zone_lookup_denied() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c12_get_change_denied_still_deletes() {
+async fn get_change_denied_still_deletes() {
     let manifests = issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, SECRET);
     let fixture = Fixture::new(
         &scenario(
@@ -272,7 +272,7 @@ async fn c12_get_change_denied_still_deletes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c13_trimmed_newline_is_warning() {
+async fn trimmed_newline_is_warning() {
     let manifests =
         issuer(STATIC_KEYS, "www.example.com") + &secret(KEY_ID, &format!("{SECRET}\\n"));
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
@@ -300,7 +300,7 @@ async fn untrimmed_secret_fails_signature() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c14_temporary_key_without_session() {
+async fn temporary_key_without_session() {
     let manifests =
         issuer(STATIC_KEYS, "www.example.com") + &secret("ASIAIOSFODNN7EXAMPLE", SECRET);
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
@@ -318,7 +318,7 @@ async fn c14_temporary_key_without_session() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c15_pinned_private_zone() {
+async fn pinned_private_zone() {
     let stanza = format!("{STATIC_KEYS}\nhostedZoneID: ZPRIVATE");
     let manifests = issuer(&stanza, "www.example.com") + &secret(KEY_ID, SECRET);
     let fixture = Fixture::new(&scenario(ALL_ACTIONS, ""), &manifests).await;
@@ -344,7 +344,7 @@ async fn c15_pinned_private_zone() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn c16_role_equal_to_ambient_role() {
+async fn role_equal_to_ambient_role() {
     let extra = "  roles:\n    - name: dns-role\n      trust: [dns]\n      policy:\n        - actions: [route53:*]\n  sessions:\n    - {role: dns-role, access_key_id: ASIAPODSESSION000001, secret_access_key: pod-secret-0000000000000000000000000000, session_token: pod-token}\n";
     let stanza = "region: eu-west-1\nrole: arn:aws:iam::123456789012:role/dns-role";
     let manifests = issuer(stanza, "www.example.com");

@@ -96,7 +96,7 @@ fn budget_scaled_by_factor() {
 
 #[test]
 fn wrong_namespace_for_cluster_issuer() {
-    // C09: the Secret exists only in namespace default.
+    // The Secret exists only in namespace default.
     let text = format!(
         "{}{}",
         cluster_issuer(CF_SOLVER),
@@ -171,7 +171,7 @@ fn issuer_reads_own_namespace() {
 
 #[test]
 fn key_placeholder_not_found() {
-    // C10: the key name is a placeholder; the Secret has another key.
+    // The key name is a placeholder, and the Secret has another key.
     let solver = "      - dns01:\n          cloudflare:\n            apiTokenSecretRef: {name: cf, key: \"<API token>\"}\n";
     let text = format!(
         "{}{}",

@@ -67,7 +67,7 @@ pub struct SecretFieldSpec {
     pub trimmed_by_cert_manager: bool,
 }
 
-/// What a factory needs resolved before it can build a provider.
+/// Secret fields, settings and findings a factory reads from a stanza before it builds a provider.
 #[derive(Debug, Clone, Default)]
 pub struct SolverPlan {
     /// Secret fields to resolve, in the order cert-manager reads them.
