@@ -96,7 +96,7 @@ pub struct CleanupArgs {
     pub controller: ControllerArgs,
 }
 
-/// What happened to one record.
+/// Action taken on one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CleanupAction {

@@ -7,7 +7,7 @@ pub enum ClusterError {
     #[error("{0}")]
     Config(String),
 
-    /// The API server did not answer.
+    /// The API server did not respond.
     #[error("cannot reach the Kubernetes API server at {server}: {detail}; check that the cluster is running and that the kubeconfig context points at it (--context, --kubeconfig)")]
     Unreachable { server: String, detail: String },
 

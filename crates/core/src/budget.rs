@@ -32,12 +32,12 @@ impl BudgetSettings {
     }
 }
 
-/// Why the budget refused a request.
+/// Reason the budget rejected a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BudgetError {
     #[error("the provider rate-limited this account earlier in the run")]
     RateLimited {
-        /// Seconds the provider asked to wait, when it said.
+        /// Seconds the provider requested to wait, when its response set them.
         retry_after: Option<u64>,
     },
 }

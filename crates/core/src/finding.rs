@@ -67,7 +67,7 @@ macro_rules! reasons {
             /// Every reason, for documentation and tests.
             pub const ALL: &'static [Reason] = &[$(Reason::$name,)+];
 
-            /// The CamelCase name as it appears in reports.
+            /// Returns the CamelCase name as it appears in reports.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Reason::$name => stringify!($name),)+
@@ -88,7 +88,7 @@ reasons! {
     SecretWhitespace,
     /// The value is not printable text, or is base64 of the real value.
     SecretEncoding,
-    /// The value or a field still holds a template or placeholder.
+    /// The value or a field still contains a template or placeholder.
     PlaceholderUnexpanded,
     /// A credential of one kind sits in the field for another kind.
     CredentialFieldMismatch,
@@ -132,9 +132,9 @@ reasons! {
     UpdateRefused,
     /// No solver of the issuer would be picked for the domain.
     NoSolverForDomain,
-    /// The provider answered with a rate limit.
+    /// The provider returned a rate-limit response.
     RateLimited,
-    /// The provider could not be reached or answered with an error.
+    /// The provider could not be reached or returned an error.
     ProviderUnavailable,
     /// The solver's provider is not supported by this version.
     ProviderUnsupported,
@@ -162,7 +162,7 @@ impl fmt::Display for Reason {
     }
 }
 
-/// What the provider answered, with every secret removed.
+/// Provider response details, with every secret removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {

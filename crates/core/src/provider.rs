@@ -116,11 +116,11 @@ pub enum StageStatus {
     Passed,
     Warning,
     Failed,
-    /// The stage did not run; `StageReport::note` says why.
+    /// The stage did not run, and `StageReport::note` gives the reason.
     Skipped,
 }
 
-/// What one stage found.
+/// Result of one stage: status, findings and facts.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageReport {
@@ -222,7 +222,7 @@ pub struct ProbeContext {
     pub cleanup_grace: Duration,
 }
 
-/// Why a provider call was not sent.
+/// Reason a provider call was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestBlocked {
     #[error("the run was cancelled")]
@@ -289,7 +289,7 @@ impl ProbeContext {
 /// [`ProbeContext::before_request`].
 #[async_trait]
 pub trait Provider: Send + Sync {
-    /// The descriptor of this provider.
+    /// Returns the descriptor of this provider.
     fn descriptor(&self) -> &'static Descriptor;
 
     /// Key grouping credentials that share one provider rate limit, such as
@@ -372,7 +372,7 @@ fn cleanup_unsupported(descriptor: &Descriptor) -> Finding {
 
 /// Builds providers of one kind from cert-manager solver stanzas.
 pub trait ProviderFactory: Send + Sync {
-    /// The descriptor of the providers this factory builds.
+    /// Returns the descriptor of the providers this factory builds.
     fn descriptor(&self) -> &'static Descriptor;
 
     /// Reads the provider stanza (the JSON value under `dns01.<solver_key>`)

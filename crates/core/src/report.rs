@@ -31,7 +31,7 @@ impl Verdict {
     }
 }
 
-/// Which issuer a check belongs to.
+/// Issuer a check belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerRef {
@@ -115,7 +115,7 @@ pub struct CheckEntry {
 }
 
 impl CheckEntry {
-    /// The finding the table shows: the first error, else the first warning,
+    /// Returns the finding the table shows: the first error, else the first warning,
     /// else the first info.
     pub fn headline(&self) -> Option<&Finding> {
         // A record left in the user's zone matters more than why it was left.
@@ -292,7 +292,7 @@ impl Report {
     }
 
     /// Exit code: 2 when the run could not complete, 1 when a check failed
-    /// (or warned or skipped, as `fail_on` says), 0 otherwise. When the
+    /// (or warned or skipped, as `fail_on` sets), 0 otherwise. When the
     /// report compares a candidate, in-cluster entries do not count: the
     /// exit code follows the candidate, so a rotation pipeline can gate on it.
     pub fn exit_code(&self, fail_on: FailOn) -> i32 {

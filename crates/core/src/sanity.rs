@@ -8,7 +8,7 @@
 use crate::finding::{Finding, Reason, Severity, Stage};
 use base64::Engine;
 
-/// Where a value came from, for messages.
+/// Origin of a value, named in messages.
 #[derive(Debug, Clone)]
 pub struct ValueOrigin {
     /// cert-manager field, such as `apiTokenSecretRef`.

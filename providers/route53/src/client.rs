@@ -156,16 +156,16 @@ pub(crate) async fn ambient_credentials(
     loader.load().await.credentials_provider()
 }
 
-/// How a call failed.
+/// Kind of failure of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FailureKind {
-    /// The service answered with an error status.
+    /// The service returned an error status.
     Service,
-    /// No answer in time.
+    /// No response before the timeout.
     Timeout,
     /// The connection failed or was reset.
     Transport,
-    /// The answer could not be parsed.
+    /// The response could not be parsed.
     Malformed,
     /// The request could not be built or signed (no credentials, a header
     /// value the HTTP stack rejects, no region).
@@ -249,7 +249,7 @@ impl ApiFailure {
             kind: FailureKind::Interrupted,
             status: None,
             code: None,
-            message: "interrupted before the answer arrived".to_string(),
+            message: "interrupted before the response arrived".to_string(),
         }
     }
 

@@ -135,7 +135,7 @@ where
 {
     match send(cx, true, &mut make).await {
         Sent::Failed(failure) if failure.kind == FailureKind::Malformed => {
-            debug!(provider = PROVIDER, request = %failure.request, "retrying a DELETE whose answer could not be parsed");
+            debug!(provider = PROVIDER, request = %failure.request, "retrying a DELETE whose response could not be parsed");
             send(cx, true, make).await
         }
         other => other,

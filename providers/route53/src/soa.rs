@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tracing::debug;
 
-/// Why the walk found no zone.
+/// Reason the walk found no zone.
 #[derive(Debug, Clone)]
 pub(crate) enum WalkError {
     /// No nameserver is configured and the system has none.
@@ -148,7 +148,7 @@ pub(crate) async fn find_zone(
                 Ok(Step::Up) => continue,
                 Err(Ok(error)) => return Err(error),
                 Err(Err(transport)) => {
-                    debug!(%server, %domain, error = %transport, "nameserver did not answer; trying the next one");
+                    debug!(%server, %domain, error = %transport, "nameserver did not respond; trying the next one");
                     last_transport = Some(format!("{server}: {transport}"));
                     continue 'servers;
                 }
